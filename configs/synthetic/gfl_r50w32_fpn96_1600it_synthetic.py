@@ -1,0 +1,15 @@
+# Teacher: GFL ResNet-50 (base width 32), FPN/head 96 ch, 1600 iterations x batch 8 (trained
+# once by `python tools/synthetic/train_teacher.py`, cached under work_dirs/).
+_base_ = [
+    '../_base_/synthetic_runtime.py', '../_base_/datasets/synthetic_detection.py',
+    '../_base_/schedules/synthetic_adamw_cosine_500it.py', '../_base_/models/gfl_fpn96_synthetic.py'
+]
+model = _base_.teacher_model
+max_iters = 1600
+warmup_iters = 200
+train_cfg = dict(max_iters=max_iters, val_interval=max_iters)
+param_scheduler = [
+    dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup_iters),
+    dict(type='CosineAnnealingLR', eta_min=2e-5, by_epoch=False, begin=warmup_iters,
+         end=max_iters, T_max=max_iters - warmup_iters)
+]

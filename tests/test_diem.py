@@ -1,0 +1,94 @@
+"""DIEM on hand-built predictions with hand-computed scores."""
+import pytest
+import torch
+
+from tid_mmdet.models.task_modules.significance import DIEM, DensePredictions, pack_gt_instances
+from .utils import make_batch
+
+# One GT box [0, 0, 10, 10] of class 1; four locations, one prior each, three classes.
+BOXES = torch.tensor([[0, 0, 10, 10],      # IoU 1.00 -> r 2.0
+                      [0, 0, 10, 5],       # IoU 0.50 -> r 2.0 (>= pos 0.5)
+                      [0, 0, 10, 4.5],     # IoU 0.45 -> r 1.5 (between)
+                      [20, 20, 30, 30]],   # IoU 0.00 -> r 0.4
+                     dtype=torch.float32)
+PRED_CLASS = torch.tensor([1, 0, 1, 1])    # right, wrong, right, right (vs GT class 1)
+
+
+def predictions(boxes=BOXES, pred_class=PRED_CLASS, num_classes=3):
+    scores = torch.nn.functional.one_hot(pred_class, num_classes).float() * 0.8 + 0.1
+    return DensePredictions(boxes[None, :, None], scores[None, :, None], [(2, 2)])
+
+
+def gt(boxes=((0., 0., 10., 10.), ), labels=(1, )):
+    return (torch.tensor(boxes).reshape(1, -1, 4), torch.tensor(labels).reshape(1, -1),
+            torch.ones(1, len(labels), dtype=torch.bool))
+
+
+def test_scores_by_hand():
+    diem = DIEM()
+    score_r, score_c = diem.task_scores(predictions(), *gt())
+    assert torch.allclose(score_r.flatten(), torch.tensor([2.0, 2.0, 1.5, 0.4]))
+    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 2.0, 2.0]))
+    assert torch.allclose(diem(predictions(), *gt()), torch.tensor([[4.0, 0.8, 3.0, 0.8]]))
+    assert diem.key_score == pytest.approx(3.0)
+
+
+@pytest.mark.parametrize('tasks,expected,key', [('reg', [2.0, 2.0, 1.5, 0.4], 1.5),
+                                                ('cls', [2.0, 0.4, 2.0, 2.0], 2.0)])
+def test_single_task_ablations(tasks, expected, key):
+    diem = DIEM(tasks=tasks)
+    assert torch.allclose(diem(predictions(), *gt()), torch.tensor([expected]))
+    assert diem.key_score == pytest.approx(key)
+
+
+class _MaxIoUHead:
+    train_cfg = dict(assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.6, neg_iou_thr=0.46))
+
+
+def test_detector_thresholds_from_maxiou_assigner():
+    head = _MaxIoUHead()
+    # IoU 0.5 is now below pos 0.6 -> 1.5; IoU 0.45 is below neg 0.46 -> 0.4
+    score_r, _ = DIEM().task_scores(predictions(), *gt(), head=head)
+    assert torch.allclose(score_r.flatten(), torch.tensor([2.0, 1.5, 0.4, 0.4]))
+    # 'fixed' ignores the assigner
+    score_r, _ = DIEM(thresholds='fixed').task_scores(predictions(), *gt(), head=head)
+    assert torch.allclose(score_r.flatten(), torch.tensor([2.0, 2.0, 1.5, 0.4]))
+
+
+def test_matched_gt_class_is_the_best_iou_gt():
+    # second GT [0,0,10,4.5] (class 2) overlaps location 2 perfectly
+    boxes, labels, valid = gt(((0., 0., 10., 10.), (0., 0., 10., 4.5)), (1, 2))
+    _, score_c = DIEM().task_scores(predictions(), boxes, labels, valid)
+    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 0.4, 2.0]))
+
+
+def test_multi_prior_locations_take_the_best_prior():
+    boxes = torch.stack([BOXES, BOXES.flip(0)], 1)  # (N=4, A=2, 4)
+    scores = torch.nn.functional.one_hot(torch.stack([PRED_CLASS, PRED_CLASS.flip(0)], 1), 3).float()
+    preds = DensePredictions(boxes[None], scores[None], [(2, 2)])
+    score = DIEM()(preds, *gt())
+    # location 0: max(4.0, 0.8); 1: max(0.8, 3.0); 2: max(3.0, 0.8); 3: max(0.8, 4.0)
+    assert torch.allclose(score, torch.tensor([[4.0, 3.0, 3.0, 4.0]]))
+
+
+def test_images_without_gt():
+    _, samples = make_batch([[[0, 0, 10, 10]], []])
+    samples[0].gt_instances.labels[:] = 1
+    boxes, labels, valid = pack_gt_instances(samples)
+    assert boxes.shape == (2, 1, 4) and valid.tolist() == [[True], [False]]
+    preds = DensePredictions(BOXES[None, :, None].repeat(2, 1, 1, 1),
+                             predictions().scores.repeat(2, 1, 1, 1), [(2, 2)])
+    score = DIEM()(preds, boxes, labels, valid)
+    assert torch.allclose(score[0], torch.tensor([4.0, 0.8, 3.0, 0.8]))
+    assert torch.allclose(score[1], torch.full((4, ), 0.16))  # 0.4 * 0.4, no NaN
+    # a batch where no image has GT at all
+    _, samples = make_batch([[], []])
+    score = DIEM()(preds, *pack_gt_instances(samples))
+    assert torch.allclose(score, torch.full((2, 4), 0.16))
+
+
+def test_bad_arguments_are_named():
+    with pytest.raises(ValueError, match='tasks'):
+        DIEM(tasks='box')
+    with pytest.raises(ValueError, match='neg_thr'):
+        DIEM(pos_thr=0.3, neg_thr=0.4)

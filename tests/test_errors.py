@@ -1,0 +1,81 @@
+"""Bad input gets a clear error (or a loud warning) before any training happens."""
+import copy
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from torch import nn
+
+from tid_mmdet.models.losses import TIDLoss
+from tid_mmdet.registry import MODELS
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TID_SYNTHETIC = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_500it_synthetic.py')
+
+
+def model_cfg(**overrides):
+    cfg = Config.fromfile(TID_SYNTHETIC).model
+    cfg.teacher_ckpt = None
+    cfg.update(overrides)
+    return copy.deepcopy(cfg)
+
+
+def build(cfg):
+    init_default_scope('mmdet')
+    return MODELS.build(cfg)
+
+
+def test_teacher_ckpt_none_warns_loudly():
+    with pytest.warns(UserWarning, match='teacher_ckpt is None.*random'):
+        build(model_cfg())
+
+
+def test_missing_teacher_checkpoint_fails_at_build(tmp_path):
+    missing = str(tmp_path / 'no_such_teacher.pth')
+    with pytest.raises(FileNotFoundError, match='no_such_teacher.pth.*teacher_ckpt'):
+        build(model_cfg(teacher_ckpt=missing))
+
+
+def test_unreadable_teacher_checkpoint_fails_at_build(tmp_path):
+    bad = tmp_path / 'corrupt.pth'
+    bad.write_bytes(b'this is not a checkpoint')
+    with pytest.raises(RuntimeError, match='could not read the teacher checkpoint.*corrupt.pth'):
+        build(model_cfg(teacher_ckpt=str(bad)))
+
+
+def test_neck_width_mismatch_names_both_widths_and_the_connector_option():
+    cfg = model_cfg()
+    cfg.teacher.neck.out_channels = 64
+    cfg.teacher.bbox_head.in_channels = 64
+    cfg.teacher.bbox_head.feat_channels = 64
+    with pytest.raises(ValueError, match=r'student neck is 96 channels wide and the teacher neck '
+                       r'64.*student_channels=96.*teacher_channels=64'):
+        build(cfg)
+    # the fix the message names works
+    cfg.distiller.distill_losses.loss_tid.update(student_channels=96, teacher_channels=64)
+    with pytest.warns(UserWarning):
+        model = build(cfg)
+    assert model.distiller.distill_losses.loss_tid.align.weight.shape[:2] == (64, 96)
+
+
+def test_unsupported_head_lists_supported_heads():
+    loss = TIDLoss()
+    with pytest.raises(TypeError, match='RPNHead.*Supported heads.*GFLHead, ATSSHead, RetinaHead, FCOSHead'):
+        init_default_scope('mmdet')
+        from mmdet.registry import MODELS as MMDET_MODELS
+        rpn = MMDET_MODELS.build(dict(type='RPNHead', in_channels=8, feat_channels=8,
+                                      anchor_generator=dict(type='AnchorGenerator', scales=[8],
+                                                            ratios=[1.0], strides=[8])))
+        loss.prepare_heads(rpn, rpn)
+    with pytest.raises(TypeError, match='Linear'):
+        loss.prepare_heads(nn.Linear(1, 1), nn.Linear(1, 1))
+
+
+def test_wrong_loss_arguments_are_named():
+    with pytest.raises(ValueError, match='student_channels and teacher_channels'):
+        TIDLoss(student_channels=64)
+    with pytest.raises(ValueError, match='region_rule'):
+        TIDLoss(sfdm=dict(region_rule='random'))
+    with pytest.raises(ValueError, match='weak_delta'):
+        TIDLoss(ldam=dict(weak_delta=-1))

@@ -1,0 +1,94 @@
+"""LDAM (key/weak areas) and SFDM (regions, loss) on hand-built tensors."""
+import pytest
+import torch
+
+from tid_mmdet.models.task_modules.significance import LDAM, SFDM
+
+SCORE_T = torch.tensor([[4.0, 0.8, 3.0, 0.8]])
+SCORE_S = torch.tensor([[0.8, 0.8, 3.0, 4.0]])
+
+
+def test_key_and_weak_areas():
+    key, weak = LDAM()(SCORE_T, SCORE_S, key_thr=3.0)
+    assert key.tolist() == [[True, False, True, False]]
+    assert weak.tolist() == [[True, False, False, False]]  # only where the teacher leads
+    key, weak = LDAM(weak_delta=3.5)(SCORE_T, SCORE_S, key_thr=3.0)
+    assert not weak.any()
+    key, weak = LDAM(use_weak_areas=False)(SCORE_T, SCORE_S, key_thr=3.0)
+    assert not weak.any()
+
+
+def test_student_equal_to_teacher_has_no_weak_areas():
+    _, weak = LDAM()(SCORE_T, SCORE_T.clone(), key_thr=3.0)
+    assert not weak.any()
+
+
+def test_regions_by_rule():
+    key = torch.tensor([[True, False, True, False]])
+    weak = torch.tensor([[True, False, False, True]])
+    # and_xor: high = K&W, medium = K^W, low = rest  (0 high, 1 medium, 2 low)
+    assert SFDM().regions(key, weak).tolist() == [[0, 2, 1, 1]]
+    # key_first: high = K, medium = W \ K
+    assert SFDM(region_rule='key_first').regions(key, weak).tolist() == [[0, 2, 0, 1]]
+    # key areas only (ablation): high = K, no medium, whatever the rule
+    assert SFDM().regions(key, weak, use_weak_areas=False).tolist() == [[0, 2, 0, 2]]
+
+
+def _features():
+    # 2 channels on a 2x2 map; teacher zero, student differs per location:
+    # location 0: (1, 1) -> 2; 1: (2, 0) -> 4; 2: (0, 3) -> 9; 3: (1, 0) -> 1
+    feat_s = torch.tensor([[1., 2., 0., 1.], [1., 0., 3., 0.]]).reshape(1, 2, 2, 2)
+    return feat_s, torch.zeros_like(feat_s)
+
+
+def test_region_normalised_loss_by_hand():
+    feat_s, feat_t = _features()
+    region = torch.tensor([[0, 2, 1, 2]])  # high {0}, medium {2}, low {1, 3}
+    sfdm = SFDM(weights=(1.0, 0.5, 0.1), attention=False)
+    loss = sfdm.level_loss(feat_s, feat_t, region)
+    assert loss.item() == pytest.approx(1.0 * 2 / 1 + 0.5 * 9 / 1 + 0.1 * (4 + 1) / 2)
+    # an empty region contributes nothing (no division by zero)
+    loss = sfdm.level_loss(feat_s, feat_t, torch.tensor([[2, 2, 2, 2]]))
+    assert loss.item() == pytest.approx(0.1 * 16 / 4)
+
+
+def test_attention_weighted_loss_matches_a_reference():
+    torch.manual_seed(0)
+    feat_s, feat_t = torch.randn(2, 3, 4, 5), torch.randn(2, 3, 4, 5)
+    region = torch.randint(0, 3, (2, 20))
+    sfdm = SFDM(weights=(1.0, 0.5, 0.1), attention=True, temp=0.5, gamma=0.2)
+    loss = sfdm.level_loss(feat_s, feat_t, region)
+    # straightforward reference with loops
+    expected = 0.0
+    for b in range(2):
+        def att(f):
+            a = f.abs()
+            s = 20 * torch.softmax(a.mean(0).flatten() / 0.5, 0)
+            c = 3 * torch.softmax(a.mean((1, 2)) / 0.5, 0)
+            return s, c
+        s_t, c_t = att(feat_t[b])
+        s_s, c_s = att(feat_s[b])
+        for r, w in enumerate((1.0, 0.5, 0.1)):
+            locs = [p for p in range(20) if region[b, p] == r]
+            total = 0.0
+            for p in locs:
+                i, j = divmod(p, 5)
+                for c in range(3):
+                    total += s_t[p] * c_t[c] * (feat_s[b, c, i, j] - feat_t[b, c, i, j]) ** 2
+            expected += w * total / max(1, len(locs)) / 2
+        expected += 0.2 * ((s_s - s_t).abs().sum() + (c_s - c_t).abs().sum()) / 2
+    assert loss.item() == pytest.approx(float(expected), rel=1e-5)
+
+
+def test_gradient_reaches_the_student_only():
+    feat_s, feat_t = _features()
+    feat_s.requires_grad_(True)
+    feat_t.requires_grad_(True)
+    SFDM(attention=True).level_loss(feat_s, feat_t, torch.tensor([[0, 1, 2, 2]])).backward()
+    assert feat_s.grad is not None and feat_s.grad.abs().sum() > 0
+    assert feat_t.grad is None
+
+
+def test_region_shares():
+    shares = SFDM.region_shares(torch.tensor([[0, 2, 1, 2]]))
+    assert torch.allclose(shares, torch.tensor([0.25, 0.25, 0.5]))

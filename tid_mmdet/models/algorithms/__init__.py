@@ -1,0 +1,3 @@
+from .head_teacher_distill import HeadTeacherDistill
+
+__all__ = ['HeadTeacherDistill']

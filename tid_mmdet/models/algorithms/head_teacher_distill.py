@@ -1,0 +1,87 @@
+"""HeadTeacherDistill: single-teacher distillation whose teacher runs backbone, neck and head
+forward only -- no teacher losses, no label assignment."""
+import os.path as osp
+import warnings
+from typing import List, Optional
+
+import torch
+from mmengine.logging import print_log
+from mmengine.runner import load_checkpoint
+from mmrazor.models.algorithms import SingleTeacherDistill
+from mmrazor.models.utils import add_prefix
+from torch import Tensor
+
+from tid_mmdet.registry import MODELS
+
+_REMOTE_PREFIXES = ('http://', 'https://', 's3://', 'open-mmlab://', 'torchvision://',
+                    'modelzoo://', 'mmcls://', 'pavi://')
+
+
+@MODELS.register_module()
+class HeadTeacherDistill(SingleTeacherDistill):
+    """Like MMRazor's ``SingleTeacherDistill``, but the frozen teacher runs only
+    ``extract_feat`` and its dense head's forward (what feature and head-output distillation
+    read), which is the cheapest teacher pass that still gives the head outputs.
+    (``SingleTeacherDistill`` runs the teacher's full ``loss`` with label assignment;
+    ``FpnTeacherDistill`` skips the head, which TID needs.)
+
+    It also checks the teacher checkpoint before anything trains: a missing or unreadable
+    file is an error that names it; ``teacher_ckpt=None`` warns loudly (random teacher).
+
+    Args:
+        teacher_head (str): attribute of the teacher's dense head. Defaults to 'bbox_head'.
+        teacher_ckpt (str, optional): path or URL of the teacher weights.
+        **kwargs: ``SingleTeacherDistill`` arguments (``teacher_trainable`` must stay False).
+    """
+
+    def __init__(self, teacher_ckpt: Optional[str] = None, teacher_head: str = 'bbox_head',
+                 **kwargs) -> None:
+        if kwargs.get('teacher_trainable', False):
+            raise ValueError('HeadTeacherDistill runs a frozen teacher; use SingleTeacherDistill '
+                             'for teacher_trainable=True')
+        super().__init__(teacher_ckpt=None, **kwargs)
+        self.teacher_head = teacher_head
+        self.teacher_ckpt = teacher_ckpt
+        if teacher_ckpt:
+            self._load_teacher(teacher_ckpt)
+        else:
+            msg = ('teacher_ckpt is None: the teacher keeps its random initial weights and '
+                   'distillation will teach noise. Set model.teacher_ckpt to a trained '
+                   'checkpoint (only tests should run like this).')
+            warnings.warn(msg, UserWarning, stacklevel=2)
+            print_log(msg, logger='current', level=30)
+
+    def _load_teacher(self, ckpt: str) -> None:
+        if not ckpt.startswith(_REMOTE_PREFIXES) and not osp.isfile(ckpt):
+            raise FileNotFoundError(
+                f'teacher checkpoint not found: {ckpt!r} (model.teacher_ckpt). Train the teacher '
+                'first (for the synthetic pairs: python tools/synthetic/train_teacher.py) or point '
+                'teacher_ckpt at an existing file or URL.')
+        try:
+            load_checkpoint(self.teacher, ckpt, map_location='cpu', revise_keys=[(r'^module\.', '')])
+        except Exception as err:  # unreadable, truncated, not a checkpoint
+            raise RuntimeError(f'could not read the teacher checkpoint {ckpt!r} '
+                               f'(model.teacher_ckpt): {type(err).__name__}: {err}') from err
+        self.teacher._is_init = True  # keep the runner's init_weights() off the teacher
+
+    @torch.no_grad()
+    def teacher_forward(self, batch_inputs: Tensor) -> None:
+        """Teacher backbone + neck + head forward (through ``__call__``, so recorders fire)."""
+        feats = self.teacher.extract_feat(batch_inputs)
+        self.teacher.get_submodule(self.teacher_head)(feats)
+
+    def loss(self, batch_inputs: Tensor, data_samples: Optional[List] = None) -> dict:
+        losses = dict()
+        self.distiller.set_deliveries_override(False)
+        with self.distiller.teacher_recorders, self.distiller.deliveries:
+            self.teacher_forward(batch_inputs)
+        self.distiller.set_deliveries_override(True)
+        with self.distiller.student_recorders, self.distiller.deliveries:
+            if self.calculate_student_loss:
+                student_losses = self.student(batch_inputs, data_samples, mode='loss')
+                losses.update(add_prefix(student_losses, 'student'))
+            else:
+                self.student(batch_inputs, data_samples, mode='loss')
+        if not self.distillation_stopped:
+            losses.update(add_prefix(self.distiller.compute_distill_losses(), 'distill'))
+        return losses

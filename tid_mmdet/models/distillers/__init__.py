@@ -1,0 +1,3 @@
+from .tid_distiller import TIDDistiller
+
+__all__ = ['TIDDistiller']

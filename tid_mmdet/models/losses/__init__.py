@@ -1,0 +1,3 @@
+from .tid_loss import TIDLoss
+
+__all__ = ['TIDLoss']

@@ -1,0 +1,1 @@
+from .significance import *  # noqa: F401,F403

@@ -1,0 +1,156 @@
+"""DIEM: Dual-Task Importance Evaluation Module of TID (arXiv 2404.01699).
+
+Scores every location of every FPN level by *both* sub-tasks of the detector, from that model's
+own predictions (teacher and student are scored separately):
+
+* localization score ``Score_r`` from ``IoU_max``, the best IoU of the location's predicted box
+  with the image's ground truth (mmdet's ``bbox_overlaps``)::
+
+      Score_r = r_pos (2.0) if IoU_max >= pos_thr
+                r_mid (1.5) if neg_thr < IoU_max < pos_thr
+                r_neg (0.4) if IoU_max <= neg_thr
+
+  ``pos_thr`` / ``neg_thr`` are the detector's own assigner thresholds where it has fixed ones
+  (``MaxIoUAssigner``) and configurable defaults (0.5 / 0.4) where its assignment is adaptive
+  (ATSS, GFL) or centre-based (FCOS), or always the defaults with ``thresholds='fixed'``.
+* classification score ``Score_c``: ``c_hit`` (2.0) if the predicted class (argmax of the class
+  scores) equals the class of the ground truth that gives ``IoU_max``, else ``c_miss`` (0.4);
+  locations of images without ground truth always miss.
+* importance ``Score = Score_r * Score_c`` (``tasks='both'``), or one factor alone for the
+  ``tasks='reg'`` / ``'cls'`` ablations. With several priors per location (RetinaNet) the location
+  takes the best prior's score.
+
+The values of ``Score_r`` are the paper's; the ``Score_c`` rule and values, the default
+thresholds for ATSS/GFL/FCOS and the prior reduction are our choices (``docs/method.md``).
+Everything runs under ``torch.no_grad()``.
+"""
+from typing import Optional, Sequence, Tuple
+
+import torch
+from mmdet.structures.bbox import bbox_overlaps
+from torch import Tensor
+
+from tid_mmdet.registry import TASK_UTILS
+from .dense_predictions import DensePredictions, assigner_iou_thresholds
+
+
+@TASK_UTILS.register_module()
+class DIEM:
+    """Dual-task importance of every location.
+
+    Args:
+        tasks (str): 'both' (Score_r * Score_c, the paper), 'reg' or 'cls' (ablations).
+        thresholds (str): 'detector' (the assigner's own fixed IoU thresholds where it has
+            them, else the defaults below) or 'fixed' (always the defaults below).
+        pos_thr (float): default positive IoU threshold. Defaults to 0.5.
+        neg_thr (float): default negative IoU threshold. Defaults to 0.4.
+        reg_values (tuple[float]): Score_r for (>= pos, between, <= neg). Defaults to the
+            paper's (2.0, 1.5, 0.4).
+        cls_values (tuple[float]): Score_c for (class right, class wrong). Defaults to (2.0, 0.4).
+    """
+
+    def __init__(self,
+                 tasks: str = 'both',
+                 thresholds: str = 'detector',
+                 pos_thr: float = 0.5,
+                 neg_thr: float = 0.4,
+                 reg_values: Sequence[float] = (2.0, 1.5, 0.4),
+                 cls_values: Sequence[float] = (2.0, 0.4)) -> None:
+        if tasks not in ('both', 'reg', 'cls'):
+            raise ValueError(f"DIEM tasks must be 'both', 'reg' or 'cls', got {tasks!r}")
+        if thresholds not in ('detector', 'fixed'):
+            raise ValueError(f"DIEM thresholds must be 'detector' or 'fixed', got {thresholds!r}")
+        if not 0.0 <= neg_thr <= pos_thr <= 1.0:
+            raise ValueError(f'DIEM needs 0 <= neg_thr <= pos_thr <= 1, got neg_thr={neg_thr}, '
+                             f'pos_thr={pos_thr}')
+        if len(reg_values) != 3 or len(cls_values) != 2:
+            raise ValueError('DIEM reg_values takes 3 values (pos, mid, neg) and cls_values 2 '
+                             f'(hit, miss); got {reg_values} and {cls_values}')
+        self.tasks, self.thresholds = tasks, thresholds
+        self.pos_thr, self.neg_thr = float(pos_thr), float(neg_thr)
+        self.reg_values, self.cls_values = tuple(reg_values), tuple(cls_values)
+
+    @property
+    def key_score(self) -> float:
+        """Smallest score of a location whose box is at least ambiguous and class right."""
+        r_mid, c_hit = self.reg_values[1], self.cls_values[0]
+        return {'both': r_mid * c_hit, 'reg': r_mid, 'cls': c_hit}[self.tasks]
+
+    def iou_thresholds(self, head=None) -> Tuple[float, float]:
+        """(pos_thr, neg_thr) used for ``head`` under the configured threshold mode."""
+        if self.thresholds == 'detector' and head is not None:
+            detector_thrs = assigner_iou_thresholds(head)
+            if detector_thrs is not None:
+                return detector_thrs
+        return self.pos_thr, self.neg_thr
+
+    @torch.no_grad()
+    def __call__(self,
+                 preds: DensePredictions,
+                 gt_boxes: Tensor,
+                 gt_labels: Tensor,
+                 gt_valid: Tensor,
+                 head=None) -> Tensor:
+        """Importance of every location.
+
+        Args:
+            preds (DensePredictions): boxes (B, N, A, 4), scores (B, N, A, C).
+            gt_boxes (Tensor): (B, M, 4) xyxy, padded to the largest M in the batch.
+            gt_labels (Tensor): (B, M) long.
+            gt_valid (Tensor): (B, M) bool, False for padding.
+            head (nn.Module, optional): the head, for detector thresholds.
+
+        Returns:
+            Tensor: (B, N) importance.
+        """
+        score_r, score_c = self.task_scores(preds, gt_boxes, gt_labels, gt_valid, head)
+        if self.tasks == 'reg':
+            score = score_r
+        elif self.tasks == 'cls':
+            score = score_c
+        else:
+            score = score_r * score_c
+        return score.amax(dim=-1)
+
+    @torch.no_grad()
+    def task_scores(self, preds: DensePredictions, gt_boxes: Tensor, gt_labels: Tensor,
+                    gt_valid: Tensor, head=None) -> Tuple[Tensor, Tensor]:
+        """Score_r and Score_c per prior, each (B, N, A)."""
+        boxes, scores = preds.boxes, preds.scores
+        b, n, a, _ = boxes.shape
+        iou_max, matched = self.max_iou(boxes.reshape(b, n * a, 4), gt_boxes, gt_valid)
+        pos_thr, neg_thr = self.iou_thresholds(head)
+        r_pos, r_mid, r_neg = self.reg_values
+        score_r = torch.full_like(iou_max, r_mid)
+        score_r[iou_max >= pos_thr] = r_pos
+        score_r[(iou_max <= neg_thr) & (iou_max < pos_thr)] = r_neg
+        if gt_labels.numel():
+            matched_label = gt_labels.gather(1, matched.clamp(min=0))
+            matched_label[matched < 0] = -1
+        else:
+            matched_label = torch.full_like(matched, -1)
+        pred_label = scores.argmax(dim=-1).reshape(b, n * a)
+        c_hit, c_miss = self.cls_values
+        score_c = torch.where(pred_label == matched_label,
+                              iou_max.new_tensor(c_hit), iou_max.new_tensor(c_miss))
+        return score_r.reshape(b, n, a), score_c.reshape(b, n, a)
+
+    @staticmethod
+    def max_iou(boxes: Tensor, gt_boxes: Tensor, gt_valid: Tensor) -> Tuple[Tensor, Tensor]:
+        """Best IoU of each box with its image's valid ground truth.
+
+        Args:
+            boxes (Tensor): (B, K, 4). gt_boxes (Tensor): (B, M, 4). gt_valid (Tensor): (B, M).
+
+        Returns:
+            tuple[Tensor, Tensor]: IoU_max (B, K) (0 without GT) and the index of the
+            matched GT (B, K) (-1 without GT).
+        """
+        b, k = boxes.shape[:2]
+        if gt_boxes.size(1) == 0:
+            return boxes.new_zeros(b, k), boxes.new_full((b, k), -1, dtype=torch.long)
+        ious = bbox_overlaps(boxes.float(), gt_boxes.float())  # (B, K, M)
+        ious = ious.masked_fill(~gt_valid[:, None, :], -1.0)
+        iou_max, matched = ious.max(dim=-1)
+        no_gt = iou_max < 0
+        return iou_max.clamp(min=0), matched.masked_fill(no_gt, -1)
