@@ -11,7 +11,8 @@ from tid_mmdet.registry import MODELS
 from .utils import make_batch
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-COCO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'tid', '*_coco.py')))
+COCO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', 'tid', '*_coco.py')) +
+                      glob.glob(osp.join(REPO, 'projects', '*', 'configs', '*_coco.py')))
 
 
 def test_coco_pairs_present():

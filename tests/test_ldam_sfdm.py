@@ -35,8 +35,8 @@ def test_regions_by_rule():
 
 
 def _features():
-    # 2 channels on a 2x2 map; teacher zero, student differs per location:
-    # location 0: (1, 1) -> 2; 1: (2, 0) -> 4; 2: (0, 3) -> 9; 3: (1, 0) -> 1
+    # 2 channels on a 2x2 map; teacher zero, student differs per location; mean over channels:
+    # location 0: (1, 1) -> 1; 1: (2, 0) -> 2; 2: (0, 3) -> 4.5; 3: (1, 0) -> 0.5
     feat_s = torch.tensor([[1., 2., 0., 1.], [1., 0., 3., 0.]]).reshape(1, 2, 2, 2)
     return feat_s, torch.zeros_like(feat_s)
 
@@ -44,19 +44,33 @@ def _features():
 def test_region_normalised_loss_by_hand():
     feat_s, feat_t = _features()
     region = torch.tensor([[0, 2, 1, 2]])  # high {0}, medium {2}, low {1, 3}
-    sfdm = SFDM(weights=(1.0, 0.5, 0.1), attention=False)
+    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, attention=False)
     loss = sfdm.level_loss(feat_s, feat_t, region)
-    assert loss.item() == pytest.approx(1.0 * 2 / 1 + 0.5 * 9 / 1 + 0.1 * (4 + 1) / 2)
+    assert loss.item() == pytest.approx(1.0 * 1 / 1 + 0.5 * 4.5 / 1 + 0.1 * (2 + 0.5) / 2)
     # an empty region contributes nothing (no division by zero)
     loss = sfdm.level_loss(feat_s, feat_t, torch.tensor([[2, 2, 2, 2]]))
-    assert loss.item() == pytest.approx(0.1 * 16 / 4)
+    assert loss.item() == pytest.approx(0.1 * 8 / 4)
+
+
+def test_normalised_loss_ignores_feature_scale():
+    torch.manual_seed(0)
+    feat_s, feat_t = torch.randn(2, 4, 3, 3), torch.randn(2, 4, 3, 3)
+    region = torch.randint(0, 3, (2, 9))
+    sfdm = SFDM(weights=(1.0, 0.5, 0.1))
+    loss = sfdm.level_loss(feat_s, feat_t, region)
+    assert sfdm.level_loss(10 * feat_s + 3, 0.1 * feat_t - 1, region).item() == pytest.approx(loss.item(), rel=1e-4)
+    # by hand for one location: standardise each channel over the 9 locations
+    z_s = (feat_s - feat_s.mean((2, 3), keepdim=True)) / feat_s.std((2, 3), keepdim=True)
+    z_t = (feat_t - feat_t.mean((2, 3), keepdim=True)) / feat_t.std((2, 3), keepdim=True)
+    plain = SFDM(weights=(1.0, 0.5, 0.1), normalize=False).level_loss(z_s, z_t, region)
+    assert loss.item() == pytest.approx(plain.item(), rel=1e-4)
 
 
 def test_attention_weighted_loss_matches_a_reference():
     torch.manual_seed(0)
     feat_s, feat_t = torch.randn(2, 3, 4, 5), torch.randn(2, 3, 4, 5)
     region = torch.randint(0, 3, (2, 20))
-    sfdm = SFDM(weights=(1.0, 0.5, 0.1), attention=True, temp=0.5, gamma=0.2)
+    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, attention=True, temp=0.5, gamma=0.2)
     loss = sfdm.level_loss(feat_s, feat_t, region)
     # straightforward reference with loops
     expected = 0.0
@@ -75,7 +89,7 @@ def test_attention_weighted_loss_matches_a_reference():
                 i, j = divmod(p, 5)
                 for c in range(3):
                     total += s_t[p] * c_t[c] * (feat_s[b, c, i, j] - feat_t[b, c, i, j]) ** 2
-            expected += w * total / max(1, len(locs)) / 2
+            expected += w * total / 3 / max(1, len(locs)) / 2  # mean over 3 channels
         expected += 0.2 * ((s_s - s_t).abs().sum() + (c_s - c_t).abs().sum()) / 2
     assert loss.item() == pytest.approx(float(expected), rel=1e-5)
 

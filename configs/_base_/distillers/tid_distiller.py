@@ -19,9 +19,10 @@ tid_distiller = dict(
             diem=dict(tasks='both', thresholds='detector', pos_thr=0.5, neg_thr=0.4),
             # LDAM: key areas (teacher score >= 3.0), weak areas (teacher - student > 0)
             ldam=dict(key_thr=None, weak_delta=0.0, use_weak_areas=True),
-            # SFDM: high = key & weak, medium = key xor weak, low = rest; FGD-style attention
-            sfdm=dict(region_rule='and_xor', weights=(1e-3, 5e-4, 1e-4), attention=True,
-                      temp=0.5, gamma=5e-4))),
+            # SFDM: high = key & weak, medium = key xor weak, low = rest; standardised features,
+            # region-normalised MSE weighted (high, medium, low)
+            sfdm=dict(region_rule='and_xor', weights=(2.0, 1.0, 0.2), normalize=True,
+                      attention=False))),
     loss_forward_mappings=dict(
         loss_tid=dict(
             feats_S=dict(from_student=True, recorder='fpn'),

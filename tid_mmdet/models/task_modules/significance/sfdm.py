@@ -8,10 +8,13 @@ and the weights below are our documented choices (``docs/method.md``):
 * region rule ``'and_xor'`` (default): high = K and W, medium = K xor W, low = neither;
   ``'key_first'``: high = K, medium = W minus K, low = neither. Without weak areas (ablation)
   both rules give high = K, medium = empty.
+* with ``normalize=True`` (default) each feature map is first standardised per image and
+  channel over its locations (as PKD does), so the loss does not depend on the feature scale of
+  the two detectors (FPN outputs of detectors trained from scratch reach magnitudes of 10+);
 * per level ``l`` and image ``b``, each region is normalised by its own size::
 
       L_tid = sum_l mean_b sum_{r in (high, medium, low)} w_r * sum_{p in R_r} d_p / max(1, |R_r|)
-      d_p   = sum_c a_pc (F^T_pc - F^S_pc)^2
+      d_p   = mean_c a_pc (F^T_pc - F^S_pc)^2
 
   with ``w_high > w_medium > w_low``. ``a`` is 1, or with ``attention=True`` FGD's teacher
   attention (spatial H*W*softmax(mean_c|F^T|/T) times channel C*softmax(mean_hw|F^T|/T)), and
@@ -34,17 +37,19 @@ class SFDM:
 
     Args:
         region_rule (str): 'and_xor' or 'key_first'. Defaults to 'and_xor'.
-        weights (tuple[float]): (high, medium, low) loss weights. Defaults to (1e-3, 5e-4, 1e-4).
+        weights (tuple[float]): (high, medium, low) loss weights. Defaults to (2.0, 1.0, 0.2).
+        normalize (bool): standardise features per image and channel first. Defaults to True.
         attention (bool): weight by FGD-style teacher attention and add the attention term.
-            Defaults to True.
+            Defaults to False.
         temp (float): attention temperature (FGD: 0.5).
         gamma (float): attention-transfer weight (FGD: 5e-4).
     """
 
     def __init__(self,
                  region_rule: str = 'and_xor',
-                 weights: Sequence[float] = (1e-3, 5e-4, 1e-4),
-                 attention: bool = True,
+                 weights: Sequence[float] = (2.0, 1.0, 0.2),
+                 normalize: bool = True,
+                 attention: bool = False,
                  temp: float = 0.5,
                  gamma: float = 5e-4) -> None:
         if region_rule not in ('and_xor', 'key_first'):
@@ -52,7 +57,7 @@ class SFDM:
         if len(weights) != 3 or min(weights) < 0:
             raise ValueError(f'SFDM weights takes 3 non-negative values (high, medium, low), got {weights}')
         self.region_rule, self.weights = region_rule, tuple(float(w) for w in weights)
-        self.attention, self.temp, self.gamma = attention, temp, gamma
+        self.normalize, self.attention, self.temp, self.gamma = normalize, attention, temp, gamma
 
     @torch.no_grad()
     def regions(self, key: Tensor, weak: Tensor, use_weak_areas: bool = True) -> Tensor:
@@ -77,6 +82,13 @@ class SFDM:
         region[high] = HIGH
         return region
 
+    @staticmethod
+    def standardize(feat: Tensor, eps: float = 1e-6) -> Tensor:
+        """Zero mean, unit variance per image and channel over the locations (B, C, H, W)."""
+        mean = feat.mean(dim=(2, 3), keepdim=True)
+        std = feat.std(dim=(2, 3), keepdim=True) if feat[0, 0].numel() > 1 else torch.ones_like(mean)
+        return (feat - mean) / (std + eps)
+
     def attention_maps(self, feat: Tensor) -> Tuple[Tensor, Tensor]:
         """FGD attention of a feature map (B, C, H, W): spatial (B, H, W), channel (B, C)."""
         b, c, h, w = feat.shape
@@ -97,18 +109,20 @@ class SFDM:
             Tensor: scalar.
         """
         feat_t = feat_t.detach()
+        if self.normalize:
+            feat_s, feat_t = self.standardize(feat_s), self.standardize(feat_t)
         sq = (feat_s - feat_t).pow(2)
         loss = feat_s.new_zeros(())
         if self.attention:
             with torch.no_grad():
                 s_t, c_t = self.attention_maps(feat_t)
-            sq = (sq * c_t[:, :, None, None]).sum(1) * s_t
+            sq = (sq * c_t[:, :, None, None]).mean(1) * s_t
             if self.gamma > 0:
                 s_s, c_s = self.attention_maps(feat_s)
                 b = feat_s.size(0)
                 loss = loss + self.gamma * ((s_s - s_t).abs().sum() + (c_s - c_t).abs().sum()) / b
         else:
-            sq = sq.sum(1)
+            sq = sq.mean(1)
         d = sq.flatten(1)  # (B, H*W)
         onehot = torch.nn.functional.one_hot(region, 3).to(d.dtype)  # (B, H*W, 3)
         sums = torch.einsum('bn,bnr->br', d, onehot)
