@@ -1,0 +1,43 @@
+"""Config structure: ablations change exactly their switch; TID and student-alone runs share
+data, schedule and seed."""
+import glob
+import os.path as osp
+
+import pytest
+from mmengine.config import Config
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+TID = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_500it_synthetic.py')
+STUDENT = osp.join(REPO, 'configs/synthetic/gfl_r18w16_fpn96_500it_synthetic.py')
+ABLATIONS = {'clsonly': ('diem', 'tasks', 'cls'), 'regonly': ('diem', 'tasks', 'reg'),
+             'fixedthr': ('diem', 'thresholds', 'fixed'),
+             'keyonly': ('ldam', 'use_weak_areas', False)}
+
+
+def flatten(d, prefix=''):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict):
+            out.update(flatten(v, f'{prefix}{k}.'))
+        else:
+            out[f'{prefix}{k}'] = v
+    return out
+
+
+@pytest.mark.parametrize('name', sorted(ABLATIONS))
+def test_ablation_changes_only_its_switch(name):
+    path = glob.glob(osp.join(REPO, f'configs/tid/ablations/tid-{name}_*.py'))
+    assert len(path) == 1
+    base, abl = flatten(Config.fromfile(TID).to_dict()), flatten(Config.fromfile(path[0]).to_dict())
+    module, key, value = ABLATIONS[name]
+    changed = {k for k in base.keys() | abl.keys() if base.get(k) != abl.get(k)}
+    assert changed == {f'model.distiller.distill_losses.loss_tid.{module}.{key}'}
+    assert abl[f'model.distiller.distill_losses.loss_tid.{module}.{key}'] == value
+
+
+def test_tid_and_student_alone_share_data_schedule_and_seed():
+    tid, student = Config.fromfile(TID), Config.fromfile(STUDENT)
+    for key in ('train_dataloader', 'val_dataloader', 'train_cfg', 'param_scheduler',
+                'optim_wrapper', 'randomness', 'val_evaluator'):
+        assert tid[key] == student[key], key
+    assert tid.model.architecture.to_dict() == dict(student.model.to_dict(), _scope_='mmdet')
