@@ -7,8 +7,8 @@ import pytest
 from mmengine.config import Config
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TID = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_500it_synthetic.py')
-STUDENT = osp.join(REPO, 'configs/synthetic/gfl_r18w16_fpn96_500it_synthetic.py')
+TID = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
+STUDENT = osp.join(REPO, 'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py')
 ABLATIONS = {'clsonly': ('diem', 'tasks', 'cls'), 'regonly': ('diem', 'tasks', 'reg'),
              'fixedthr': ('diem', 'thresholds', 'fixed'),
              'keyonly': ('ldam', 'use_weak_areas', False)}

@@ -11,7 +11,7 @@ from tid_mmdet.models.losses import TIDLoss
 from tid_mmdet.registry import MODELS
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TID_SYNTHETIC = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_500it_synthetic.py')
+TID_SYNTHETIC = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
 
 
 def model_cfg(**overrides):

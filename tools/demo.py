@@ -5,7 +5,7 @@
 1. generates the synthetic COCO-format dataset under data/synthetic/ (once, < 1 min);
 2. gets the teacher (GFL R-50 w32) and the student-alone baseline (GFL R-18 w16): each trained
    once by tools/synthetic/train_reference.py and cached under work_dirs/ (first run only);
-3. distils the student with TID (configs/tid/tid_gfl-r50w32_gfl-r18w16_500it_synthetic.py),
+3. distils the student with TID (configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py),
    with the same data, schedule and seed as the student-alone baseline;
 4. evaluates with COCO mAP and prints teacher / student alone / TID student.
 """
@@ -21,8 +21,8 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from synthetic.train_reference import REPO, last_val_metrics, train_reference  # noqa: E402
 
 TEACHER = 'configs/synthetic/gfl_r50w32_fpn96_1600it_synthetic.py'
-STUDENT = 'configs/synthetic/gfl_r18w16_fpn96_500it_synthetic.py'
-TID = 'configs/tid/tid_gfl-r50w32_gfl-r18w16_500it_synthetic.py'
+STUDENT = 'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py'
+TID = 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py'
 METRICS = (('mAP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'), ('AP75', 'bbox_mAP_75'),
            ('APs', 'bbox_mAP_s'), ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l'))
 

@@ -2,7 +2,7 @@
 # once by `python tools/synthetic/train_teacher.py`, cached under work_dirs/).
 _base_ = [
     '../_base_/synthetic_runtime.py', '../_base_/datasets/synthetic_detection.py',
-    '../_base_/schedules/synthetic_adamw_cosine_500it.py', '../_base_/models/gfl_fpn96_synthetic.py'
+    '../_base_/schedules/synthetic_adamw_cosine_800it.py', '../_base_/models/gfl_fpn96_synthetic.py'
 ]
 model = _base_.teacher_model
 max_iters = 1600

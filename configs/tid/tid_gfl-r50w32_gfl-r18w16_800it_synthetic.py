@@ -1,9 +1,9 @@
 # TID: GFL R-50 (base width 32) teacher -> GFL R-18 (base width 16) student, synthetic scenes,
-# 500 iterations x batch 8 (the student-alone config's schedule, data and seed).
+# 800 iterations x batch 8 (the student-alone config's schedule, data and seed).
 # The teacher checkpoint comes from
 #   python tools/synthetic/train_reference.py configs/synthetic/gfl_r50w32_fpn96_1600it_synthetic.py
 _base_ = [
-    '../synthetic/gfl_r18w16_fpn96_500it_synthetic.py', '../_base_/distillers/tid_distiller.py'
+    '../synthetic/gfl_r18w16_fpn96_800it_synthetic.py', '../_base_/distillers/tid_distiller.py'
 ]
 model = dict(
     _delete_=True,

@@ -1,7 +1,7 @@
-# From-scratch CPU schedule that trains small detectors stably (see docs/synthetic.md):
+# From-scratch CPU schedule that trains small detectors stably (README, "Embedded default"):
 # AdamW 1e-3, wd 0.05 (none on norms/biases), grad clip 10, linear warm-up, cosine to 2 %.
 # Children that change `max_iters` restate `train_cfg` and `param_scheduler`.
-max_iters = 500
+max_iters = 800
 warmup_iters = 100
 train_cfg = dict(type='IterBasedTrainLoop', max_iters=max_iters, val_interval=max_iters)
 val_cfg = dict(type='ValLoop')
