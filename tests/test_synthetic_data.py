@@ -1,14 +1,21 @@
-"""The synthetic scene generator: valid COCO, deterministic, a real detection problem."""
+"""The synthetic scene generator: valid COCO, deterministic, cached, a real detection problem."""
 import json
+import os
 import os.path as osp
+import subprocess
+import sys
 
+import cv2
 import numpy as np
+import pytest
 from mmengine.config import Config
 from pycocotools.coco import COCO
 
-from tid_mmdet.datasets import SYNTHETIC_CLASSES, generate_synthetic_coco
+from tid_mmdet.datasets.synthetic_scenes import (SYNTHETIC_CLASSES, generate_synthetic_coco,
+                                                 render_scene)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+CLI = osp.join(REPO, 'tools', 'dataset_converters', 'generate_synthetic_data.py')
 
 
 def generate(root, seed=0, workers=1, num_train=12, num_val=4, size=128):
@@ -20,42 +27,84 @@ def read(root, split='train'):
         return json.load(f)
 
 
-def test_valid_coco(tmp_path):
-    summary = generate(tmp_path)
+def png_bytes(root):
+    return {f'{s}/{n}': (root / s / n).read_bytes()
+            for s in ('train', 'val') for n in sorted(os.listdir(root / s))}
+
+
+@pytest.fixture(scope='module')
+def small_set(tmp_path_factory):
+    root = tmp_path_factory.mktemp('synthetic')
+    return root, generate(root)
+
+
+def test_valid_coco(small_set):
+    root, summary = small_set
     assert summary['train']['images'] == 12 and summary['val']['images'] == 4
+    assert summary['cached'] is False and summary['seconds'] >= 0
     for split in ('train', 'val'):
-        coco = COCO(str(tmp_path / 'annotations' / f'instances_{split}.json'))
-        assert len(coco.getCatIds()) == len(SYNTHETIC_CLASSES) >= 8
-        for ann in coco.loadAnns(coco.getAnnIds()):
-            x, y, w, h = ann['bbox']
-            assert w >= 1 and h >= 1 and x >= 0 and y >= 0 and x + w <= 128 and y + h <= 128
-            assert 1 <= ann['category_id'] <= len(SYNTHETIC_CLASSES)
+        coco = COCO(str(root / 'annotations' / f'instances_{split}.json'))
+        assert sorted(coco.getCatIds()) == list(range(1, len(SYNTHETIC_CLASSES) + 1))
+        assert [c['name'] for c in coco.loadCats(coco.getCatIds())] == list(SYNTHETIC_CLASSES)
         for img in coco.loadImgs(coco.getImgIds()):
-            assert (tmp_path / split / img['file_name']).is_file()
+            pixels = cv2.imread(str(root / split / img['file_name']))
+            assert pixels.shape == (img['height'], img['width'], 3) == (128, 128, 3)
+        anns = coco.loadAnns(coco.getAnnIds())
+        assert len(anns) == summary[split]['boxes'] >= 2 * summary[split]['images']
+        for ann in anns:
+            x, y, w, h = ann['bbox']
+            assert all(isinstance(v, float) for v in ann['bbox'])
+            assert w >= 1 and h >= 1 and x >= 0 and y >= 0 and x + w <= 128 and y + h <= 128
+            assert ann['area'] == pytest.approx(w * h) and ann['iscrowd'] == 0
+            assert 1 <= ann['category_id'] <= len(SYNTHETIC_CLASSES)
 
 
-def test_deterministic_and_independent_of_workers(tmp_path):
-    generate(tmp_path / 'a', workers=1)
-    generate(tmp_path / 'b', workers=2)
-    generate(tmp_path / 'c', seed=1)
-    assert read(tmp_path / 'a') == read(tmp_path / 'b')
-    assert (tmp_path / 'a/train/000003.png').read_bytes() == (tmp_path / 'b/train/000003.png').read_bytes()
-    assert read(tmp_path / 'a') != read(tmp_path / 'c')
+def test_enough_classes():
+    assert len(SYNTHETIC_CLASSES) >= 8 and len(set(SYNTHETIC_CLASSES)) == len(SYNTHETIC_CLASSES)
+
+
+def test_deterministic_and_independent_of_workers(small_set, tmp_path):
+    root, _ = small_set
+    generate(tmp_path / 'two_workers', workers=2)
+    generate(tmp_path / 'other_seed', seed=1)
+    for split in ('train', 'val'):
+        assert read(root, split) == read(tmp_path / 'two_workers', split)
+    assert png_bytes(root) == png_bytes(tmp_path / 'two_workers')
+    assert read(root) != read(tmp_path / 'other_seed')
+    assert png_bytes(root) != png_bytes(tmp_path / 'other_seed')
 
 
 def test_second_call_is_cached(tmp_path):
     generate(tmp_path)
-    assert generate(tmp_path).get('cached') is True
-    assert not generate(tmp_path, seed=3).get('cached')
+    mtime = os.stat(tmp_path / 'train' / '000000.png').st_mtime_ns
+    assert generate(tmp_path)['cached'] is True
+    assert os.stat(tmp_path / 'train' / '000000.png').st_mtime_ns == mtime
+    # other arguments or a missing annotation file: generated again
+    assert generate(tmp_path, num_train=5)['cached'] is False
+    assert sorted(os.listdir(tmp_path / 'train')) == [f'{i:06d}.png' for i in range(5)]
+    os.remove(tmp_path / 'annotations' / 'instances_val.json')
+    assert generate(tmp_path, num_train=5)['cached'] is False
 
 
-def test_sizes_span_small_to_large(tmp_path):
-    generate(tmp_path, num_train=60, num_val=1, size=256)
-    anns = read(tmp_path)['annotations']
-    sides = np.array([max(a['bbox'][2:]) for a in anns])
-    assert len(anns) / 60 >= 2
-    assert sides.min() <= 12 and sides.max() >= 90
-    assert len({a['category_id'] for a in anns}) == len(SYNTHETIC_CLASSES)
+def test_boxes_span_sizes_and_classes():
+    anns = [a for i in range(60) for a in render_scene(256, np.random.default_rng([0, 0, i]))[1]]
+    areas = np.array([a['bbox'][2] * a['bbox'][3] for a in anns])
+    assert 2 <= len(anns) / 60 <= 9
+    assert 0.3 <= (areas < 32**2).mean() <= 0.7 and (areas >= 96**2).sum() >= 3
+    assert min(max(a['bbox'][2:]) for a in anns) <= 12
+    assert {a['category_id'] for a in anns} == set(range(1, len(SYNTHETIC_CLASSES) + 1))
+
+
+def test_cli(tmp_path):
+    env = dict(os.environ, PYTHONPATH=REPO)
+    assert '--num-train' in subprocess.run([sys.executable, CLI, '--help'], env=env, check=True,
+                                           capture_output=True, text=True).stdout
+    cmd = [sys.executable, CLI, '--out-dir', str(tmp_path), '--num-train', '3', '--num-val', '2',
+           '--img-size', '64', '--workers', '1']
+    subprocess.run(cmd, env=env, check=True, capture_output=True)
+    assert len(read(tmp_path, 'val')['images']) == 2
+    assert 'already present' in subprocess.run(cmd, env=env, check=True, capture_output=True,
+                                               text=True).stdout
 
 
 def test_config_classes_match_the_generator():

@@ -1,24 +1,31 @@
 """Synthetic detection scenes in COCO format: the embedded default dataset of tid_mmdet.
 
-A real, if small, detection problem on which distillation can matter, generated in seconds,
-deterministically from a seed:
+A small but real detection problem on which distillation can matter, generated in seconds and
+deterministically from a seed (pure numpy + OpenCV, no torch / mmdet):
 
-* 10 classes told apart by shape *and* texture (colour is random per object, so it never gives
-  the class away): solid vs checkered circles, solid vs striped squares, solid vs dotted
+* 10 classes told apart by shape *and* texture; colours are random per object, so colour never
+  gives the class away: solid vs checkered circles, solid vs striped squares, solid vs dotted
   triangles, rings, crosses, stars, checkered ellipses;
-* object sizes from ~6 px to ~half the image (log-uniform), random rotation and aspect ratio;
-* overlap and occlusion: objects are painted in order and each box is computed from the pixels
-  that stay visible; an object less than 35 % visible is not annotated (it stays painted);
-* distractors that are never annotated: thick and thin lines (below and above the objects),
-  outline circles, and class shapes with textures no class uses (striped circles, dotted
-  squares, checkered triangles, hexagons);
+* object sizes from ~6 px to ~half the image (log-uniform, about half of the boxes COCO-small),
+  random rotation, random aspect ratio where the shape allows it;
+* overlap and occlusion: objects are painted in order, each box is computed from the pixels that
+  stay visible, and an object less than 35 % visible is not annotated (it stays painted as a hard
+  distractor);
+* distractors that are never annotated: look-alikes (class shapes with a texture their class does
+  not have, hexagons, solid ellipses), irregular blobs, shapes cut by a straight edge, thick and
+  thin lines, outline circles and arcs; textures no class uses (hatching, speckle, gradients);
 * smooth random colour fields plus pixel noise as background, per-image colour jitter.
+
+Every image has its own generator ``np.random.default_rng([seed, split_id, index])``, so the
+bytes written do not depend on the number of worker processes.
 """
+import glob
 import json
+import multiprocessing
 import os
 import os.path as osp
 import time
-from multiprocessing import Pool
+from multiprocessing.pool import Pool
 from typing import Dict, List, Optional, Tuple
 
 import cv2
@@ -27,23 +34,35 @@ import numpy as np
 SYNTHETIC_CLASSES = ('circle_solid', 'circle_checker', 'square_solid', 'square_stripes',
                      'triangle_solid', 'triangle_dots', 'ring', 'cross', 'star',
                      'ellipse_checker')
-# (shape, texture) of each class, and of the unannotated look-alikes
+# (shape, texture) of each class, in the order of SYNTHETIC_CLASSES
 _CLASS_SPECS = (('circle', 'solid'), ('circle', 'checker'), ('square', 'solid'),
                 ('square', 'stripes'), ('triangle', 'solid'), ('triangle', 'dots'),
                 ('ring', 'solid'), ('cross', 'solid'), ('star', 'solid'), ('ellipse', 'checker'))
-_DISTRACTOR_SPECS = (('circle', 'stripes'), ('square', 'dots'), ('triangle', 'checker'),
-                     ('hexagon', 'solid'), ('hexagon', 'stripes'))
+# unannotated look-alikes: a class shape with a texture its class does not have, or a near shape
+_LOOKALIKE_SPECS = (('circle', 'stripes'), ('circle', 'dots'), ('square', 'dots'),
+                    ('square', 'checker'), ('triangle', 'checker'), ('triangle', 'stripes'),
+                    ('star', 'dots'), ('cross', 'checker'), ('ellipse', 'solid'),
+                    ('hexagon', 'solid'), ('hexagon', 'stripes'))
+_CLASS_TEXTURES = ('solid', 'checker', 'stripes', 'dots')
+_FOREIGN_TEXTURES = ('hatch', 'speckle', 'gradient')  # used by no class
 _SPLITS = {'train': 0, 'val': 1}
-MIN_VISIBLE = 0.35
+_GENERATOR_VERSION = 2  # bump whenever the rendered bytes change: invalidates cached data
+MIN_VISIBLE = 0.35  # an object with less of its pixels visible is not annotated
+MIN_HALF = 3.0  # smallest half-size (px) of an object; textured ones and rings get 4
+AREA_SMALL, AREA_LARGE = 32**2, 96**2  # COCO area ranges
+# fast lossless PNG: noisy images gain nothing from LZ matching, Huffman coding alone suffices
+_PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1,
+               cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
 
 
 # ----------------------------------------------------------------------------- shapes
-def _polygon(shape: str, rng: np.random.Generator) -> Optional[np.ndarray]:
-    """Unit-size outline (K, 2) centred at 0 (None for round shapes drawn with ellipses)."""
+def _polygon(shape: str, rng: np.random.Generator) -> np.ndarray:
+    """Outline (K, 2) of a polygonal shape centred at 0 with half-extent about 1."""
     if shape == 'square':
         return np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], np.float32)
     if shape == 'triangle':
-        return np.array([[0, -1], [1, 0.8], [-1, 0.8]], np.float32)
+        apex = rng.uniform(-0.5, 0.5)  # not always isosceles
+        return np.array([[apex, -1], [1, 0.8], [-1, 0.8]], np.float32)
     if shape == 'hexagon':
         a = np.arange(6) * np.pi / 3
         return np.stack([np.cos(a), np.sin(a)], 1).astype(np.float32)
@@ -55,29 +74,66 @@ def _polygon(shape: str, rng: np.random.Generator) -> Optional[np.ndarray]:
         t = rng.uniform(0.25, 0.4)
         return np.array([[-t, -1], [t, -1], [t, -t], [1, -t], [1, t], [t, t], [t, 1], [-t, 1],
                          [-t, t], [-1, t], [-1, -t], [-t, -t]], np.float32)
-    return None
+    if shape == 'blob':  # star-convex, smoothly varying radius
+        k = int(rng.integers(7, 13))
+        r = rng.uniform(0.45, 1.0, k)
+        r = (r + np.roll(r, 1) + np.roll(r, -1)) / 3
+        a = np.sort(rng.uniform(0, 2 * np.pi, k))
+        return np.stack([r * np.cos(a), r * np.sin(a)], 1).astype(np.float32)
+    raise ValueError(f'unknown shape {shape!r}')
 
 
-def _shape_mask(shape: str, size: int, center: Tuple[float, float], half: float, aspect: float,
-                angle: float, rng: np.random.Generator) -> np.ndarray:
-    """Boolean mask (size, size) of one shape: half-extent ``half`` px, ``aspect`` = h / w."""
+def _aspect(shape: str, rng: np.random.Generator) -> float:
+    """Height / width before rotation: fixed for circles, rings and squares."""
+    if shape in ('circle', 'ring', 'square'):
+        return 1.0
+    if shape == 'ellipse':
+        aspect = rng.uniform(0.3, 0.6)
+        return aspect if rng.random() < 0.5 else 1 / aspect
+    return float(np.exp(rng.uniform(np.log(0.6), np.log(1 / 0.6))))
+
+
+def _shape_mask(shape: str, size: int, center: np.ndarray, half: float,
+                rng: np.random.Generator) -> np.ndarray:
+    """uint8 mask (size, size) of one randomly rotated shape of half-extent ``half`` px.
+
+    Drawn with 4 fractional bits, so small shapes keep sub-pixel positions and sizes.
+    """
     mask = np.zeros((size, size), np.uint8)
-    cx, cy = center
+    aspect, angle = _aspect(shape, rng), rng.uniform(0, 2 * np.pi)
     hw, hh = half / np.sqrt(aspect), half * np.sqrt(aspect)
     if shape in ('circle', 'ring', 'ellipse'):
-        axes = (max(1, int(round(hw))), max(1, int(round(hh))))
-        cv2.ellipse(mask, (int(round(cx)), int(round(cy))), axes, np.degrees(angle), 0, 360, 1, -1)
+        c, axes = tuple(np.round(center * 16).astype(int)), (round(hw * 16), round(hh * 16))
+        cv2.ellipse(mask, c, axes, np.degrees(angle), 0, 360, 1, -1, cv2.LINE_8, 4)
         if shape == 'ring':
-            inner = (max(0, int(axes[0] * rng.uniform(0.45, 0.65))),
-                     max(0, int(axes[1] * rng.uniform(0.45, 0.65))))
-            if min(inner) > 0:
-                cv2.ellipse(mask, (int(round(cx)), int(round(cy))), inner, np.degrees(angle), 0, 360, 0, -1)
-    else:
-        pts = _polygon(shape, rng) * np.array([hw, hh], np.float32)
-        c, s = np.cos(angle), np.sin(angle)
-        pts = pts @ np.array([[c, s], [-s, c]], np.float32) + np.array([cx, cy], np.float32)
-        cv2.fillPoly(mask, [np.round(pts).astype(np.int32)], 1)
-    return mask.astype(bool)
+            inner = rng.uniform(0.45, 0.65)
+            inner_axes = (round(hw * inner * 16), round(hh * inner * 16))
+            cv2.ellipse(mask, c, inner_axes, np.degrees(angle), 0, 360, 0, -1, cv2.LINE_8, 4)
+        return mask
+    cos, sin = np.cos(angle), np.sin(angle)
+    pts = _polygon(shape, rng) * np.array([hw, hh], np.float32)
+    pts = pts @ np.array([[cos, sin], [-sin, cos]], np.float32) + center.astype(np.float32)
+    cv2.fillPoly(mask, [np.round(pts * 16).astype(np.int32)], 1, cv2.LINE_8, 4)
+    return mask
+
+
+def _cut(mask: np.ndarray, center: np.ndarray, half: float, rng: np.random.Generator) -> None:
+    """Keep the part of ``mask`` on one side of a random straight edge through the shape."""
+    roi = _roi(mask)
+    if roi is None:
+        return
+    x0, y0, x1, y1 = roi
+    yy, xx = np.mgrid[y0:y1, x0:x1]
+    a = rng.uniform(0, 2 * np.pi)
+    offset = rng.uniform(-0.4, 0.4) * half
+    side = (xx - center[0]) * np.cos(a) + (yy - center[1]) * np.sin(a) < offset
+    mask[y0:y1, x0:x1] *= side.astype(np.uint8)
+
+
+def _roi(mask: np.ndarray) -> Optional[Tuple[int, int, int, int]]:
+    """Tight ``(x0, y0, x1, y1)`` around the non-zero pixels, None for an empty mask."""
+    x, y, w, h = cv2.boundingRect(mask)
+    return None if w == 0 else (x, y, x + w, y + h)
 
 
 # ----------------------------------------------------------------------------- textures
@@ -85,173 +141,289 @@ def _colour(rng: np.random.Generator) -> np.ndarray:
     return rng.uniform(0, 255, 3).astype(np.float32)
 
 
-def _texture(kind: str, size: int, rng: np.random.Generator) -> np.ndarray:
-    """A full-size (size, size, 3) float texture."""
-    c1 = _colour(rng)
-    if kind == 'solid':
-        return np.broadcast_to(c1, (size, size, 3))
-    c2 = _colour(rng)
-    while np.abs(c2 - c1).sum() < 120:  # keep the pattern visible
+def _two_colours(rng: np.random.Generator) -> Tuple[np.ndarray, np.ndarray]:
+    """Two random colours different enough for a pattern to stay visible."""
+    c1, c2 = _colour(rng), _colour(rng)
+    while np.abs(c2 - c1).sum() < 120:
         c2 = _colour(rng)
-    yy, xx = np.mgrid[0:size, 0:size].astype(np.float32)
+    return c1, c2
+
+
+def _texture(kind: str, shape: Tuple[int, int], half: float,
+             rng: np.random.Generator) -> np.ndarray:
+    """A (h, w, 3) float32 texture at a random angle and period (period < the object size)."""
+    if kind == 'solid':
+        return np.broadcast_to(_colour(rng), shape + (3, ))
+    c1, c2 = _two_colours(rng)
+    yy, xx = np.mgrid[0:shape[0], 0:shape[1]].astype(np.float32)
     angle = rng.uniform(0, np.pi)
-    u = xx * np.cos(angle) + yy * np.sin(angle)
-    v = -xx * np.sin(angle) + yy * np.cos(angle)
-    period = rng.uniform(3.0, 7.0)
+    u = xx * np.cos(angle) + yy * np.sin(angle) + rng.uniform(0, 16)
+    v = -xx * np.sin(angle) + yy * np.cos(angle) + rng.uniform(0, 16)
+    period = min(rng.uniform(2.5, 7.0), max(2.0, 0.6 * half))
     if kind == 'checker':
         on = (np.floor(u / period) + np.floor(v / period)) % 2 == 0
     elif kind == 'stripes':
         on = np.floor(u / period) % 2 == 0
-    else:  # dots
-        fu, fv = (u / period) % 2 - 1, (v / period) % 2 - 1
-        on = fu ** 2 + fv ** 2 < 0.45
+    elif kind == 'dots':
+        on = ((u / period) % 2 - 1)**2 + ((v / period) % 2 - 1)**2 < 0.45
+    elif kind == 'hatch':  # thin grid lines on a plain ground
+        p = 1.5 * period
+        on = ((u % p) < 1.0) | ((v % p) < 1.0)
+    elif kind == 'speckle':  # per-pixel random mix of the two colours
+        on = rng.random(shape) < rng.uniform(0.3, 0.7)
+    elif kind == 'gradient':
+        t = (u - u.min()) / max(float(np.ptp(u)), 1.0)
+        return c1 + t[..., None] * (c2 - c1)
+    else:
+        raise ValueError(f'unknown texture {kind!r}')
     return np.where(on[..., None], c1, c2)
 
 
+def _paint(img: np.ndarray, mask: np.ndarray, texture: str, half: float,
+           rng: np.random.Generator) -> Optional[Tuple[int, int, int, int]]:
+    """Fill the mask's pixels of ``img`` with a texture; return the mask's roi (None if empty)."""
+    roi = _roi(mask)
+    if roi is not None:
+        x0, y0, x1, y1 = roi
+        m = mask[y0:y1, x0:x1].astype(bool)
+        img[y0:y1, x0:x1][m] = _texture(texture, (y1 - y0, x1 - x0), half, rng)[m]
+    return roi
+
+
+# ----------------------------------------------------------------------------- clutter
 def _background(size: int, rng: np.random.Generator) -> np.ndarray:
-    cells = int(rng.integers(2, 6))
+    """Smooth random colour field plus a mid-frequency noise field, float32 (size, size, 3)."""
+    cells = int(rng.integers(2, 7))
     grid = rng.uniform(0, 255, (cells, cells, 3)).astype(np.float32)
     img = cv2.resize(grid, (size, size), interpolation=cv2.INTER_CUBIC)
-    fine = cv2.resize(rng.normal(0, 18, (size // 16, size // 16, 3)).astype(np.float32), (size, size),
-                      interpolation=cv2.INTER_LINEAR)
-    return img + fine
+    fine_cells = max(2, size // int(rng.choice([8, 16, 32])))
+    fine = rng.normal(0, rng.uniform(8, 25), (fine_cells, fine_cells, 3)).astype(np.float32)
+    return img + cv2.resize(fine, (size, size), interpolation=cv2.INTER_LINEAR)
 
 
 def _lines(img: np.ndarray, rng: np.random.Generator, count: int, max_thick: int) -> None:
+    """Straight lines of random colour and thickness crossing the image."""
     size = img.shape[0]
     for _ in range(count):
-        p1 = tuple(int(v) for v in rng.integers(-size // 4, size + size // 4, 2))
-        p2 = tuple(int(v) for v in rng.integers(-size // 4, size + size // 4, 2))
-        cv2.line(img, p1, p2, _colour(rng).tolist(), int(rng.integers(1, max_thick + 1)), cv2.LINE_AA)
+        p1, p2 = rng.integers(-size // 4, size + size // 4, (2, 2))
+        cv2.line(img, tuple(p1.tolist()), tuple(p2.tolist()), _colour(rng).tolist(),
+                 int(rng.integers(1, max_thick + 1)), cv2.LINE_AA)
 
 
-def _outline_circles(img: np.ndarray, rng: np.random.Generator, count: int) -> None:
+def _arcs(img: np.ndarray, rng: np.random.Generator, count: int) -> None:
+    """Outline circles, ellipses and arcs of them."""
     size = img.shape[0]
     for _ in range(count):
-        c = tuple(int(v) for v in rng.integers(0, size, 2))
-        r = int(rng.integers(5, size // 3))
-        cv2.circle(img, c, r, _colour(rng).tolist(), int(rng.integers(1, 3)), cv2.LINE_AA)
+        c = tuple(rng.integers(0, size, 2).tolist())
+        axes = tuple(rng.integers(4, size // 3, 2).tolist())
+        start = float(rng.uniform(0, 360))
+        span = 360.0 if rng.random() < 0.4 else float(rng.uniform(60, 300))
+        cv2.ellipse(img, c, axes, float(rng.uniform(0, 180)), start, start + span,
+                    _colour(rng).tolist(), int(rng.integers(1, 4)), cv2.LINE_AA)
+
+
+def _random_half(size: int, rng: np.random.Generator, low: float = MIN_HALF) -> float:
+    """Log-uniform half-size from ``low`` to a quarter of the image (objects up to ~half)."""
+    return float(np.exp(rng.uniform(np.log(low), np.log(size / 4))))
+
+
+def _random_center(size: int, rng: np.random.Generator) -> np.ndarray:
+    """Centre anywhere in the image: shapes near a border are truncated by it."""
+    return rng.uniform(0, size, 2)
+
+
+def _cut_shapes(img: np.ndarray, rng: np.random.Generator, count: int) -> None:
+    """Class shapes cut by a straight edge, in textures no class uses (never annotated)."""
+    size = img.shape[0]
+    for _ in range(count):
+        half = _random_half(size, rng, low=5.0)
+        center = _random_center(size, rng)
+        shape = _CLASS_SPECS[int(rng.integers(len(_CLASS_SPECS)))][0]
+        mask = _shape_mask(shape, size, center, half, rng)
+        _cut(mask, center, half, rng)
+        _paint(img, mask, str(rng.choice(_FOREIGN_TEXTURES)), half, rng)
+
+
+def _jitter_and_noise(img: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Per-image saturation / contrast / brightness / white-balance jitter (one affine colour
+    transform), then Gaussian pixel noise; returns uint8."""
+    saturation, contrast = rng.uniform(0.5, 1.3), rng.uniform(0.7, 1.25)
+    brightness, gains = rng.uniform(-30, 30), rng.uniform(0.9, 1.1, 3)
+    mix = saturation * np.eye(3) + (1 - saturation) / 3  # blend with the grey level
+    matrix = gains[:, None] * contrast * mix
+    offset = gains * (128 * (1 - contrast) + brightness)
+    img = cv2.transform(img, np.hstack([matrix, offset[:, None]]).astype(np.float32))
+    noise = rng.standard_normal(img.shape, np.float32)
+    noise *= rng.uniform(3, 14)
+    img += noise
+    return np.clip(img, 0, 255, out=img).astype(np.uint8)
 
 
 # ----------------------------------------------------------------------------- a scene
+def _scene_items(rng: np.random.Generator) -> List[Tuple[int, str, str]]:
+    """Objects and occluding distractors in painting order: ``(class index or -1, shape,
+    texture)``; look-alikes and blobs take part in occlusion but are never annotated."""
+    items = [(int(k), *_CLASS_SPECS[k])
+             for k in rng.integers(0, len(_CLASS_SPECS), int(rng.integers(2, 10)))]
+    items += [(-1, *_LOOKALIKE_SPECS[k])
+              for k in rng.integers(0, len(_LOOKALIKE_SPECS), int(rng.integers(0, 4)))]
+    textures = _CLASS_TEXTURES + _FOREIGN_TEXTURES
+    items += [(-1, 'blob', str(rng.choice(textures))) for _ in range(int(rng.integers(0, 3)))]
+    return [items[i] for i in rng.permutation(len(items))]
+
+
+def _visible_box(owner: np.ndarray, label: int, roi: Tuple[int, int, int, int],
+                 area: int) -> Optional[List[float]]:
+    """``[x, y, w, h]`` of the pixels of ``label`` still visible, None if under MIN_VISIBLE."""
+    x0, y0, x1, y1 = roi
+    ys, xs = np.nonzero(owner[y0:y1, x0:x1] == label)
+    if len(xs) < max(MIN_VISIBLE * area, 4):
+        return None
+    bx0, by0, bx1, by1 = xs.min() + x0, ys.min() + y0, xs.max() + x0 + 1, ys.max() + y0 + 1
+    if min(bx1 - bx0, by1 - by0) < 2:
+        return None
+    return [float(bx0), float(by0), float(bx1 - bx0), float(by1 - by0)]
+
+
 def render_scene(size: int, rng: np.random.Generator) -> Tuple[np.ndarray, List[Dict]]:
-    """Render one image.
+    """Render one scene.
+
+    Args:
+        size (int): image side in pixels.
+        rng (np.random.Generator): the only source of randomness.
 
     Returns:
-        tuple: image (size, size, 3) uint8 BGR, and annotations ``[{'bbox': [x, y, w, h],
-        'category_id': k (1-based)}]`` from the visible pixels.
+        tuple: the image (size, size, 3) uint8 BGR, and its annotations
+        ``[{'bbox': [x, y, w, h], 'category_id': k}]`` (k 1-based) from the visible pixels.
     """
     img = _background(size, rng)
     _lines(img, rng, int(rng.integers(3, 10)), max_thick=6)
-    _outline_circles(img, rng, int(rng.integers(0, 4)))
-    num_objects = int(rng.integers(2, 10))
-    num_distractors = int(rng.integers(0, 4))
-    kinds = [('object', int(k)) for k in rng.integers(0, len(SYNTHETIC_CLASSES), num_objects)]
-    kinds += [('distractor', int(k)) for k in rng.integers(0, len(_DISTRACTOR_SPECS), num_distractors)]
-    order = rng.permutation(len(kinds))
-    owner = np.full((size, size), -1, np.int32)
-    painted = []
-    for idx in order:
-        role, k = kinds[idx]
-        shape, texture = (_CLASS_SPECS if role == 'object' else _DISTRACTOR_SPECS)[k]
-        half = np.exp(rng.uniform(np.log(3.0), np.log(size / 4))) 
-        aspect = {'ellipse': rng.uniform(0.3, 0.6), 'circle': 1.0, 'ring': 1.0,
-                  'square': 1.0}.get(shape, rng.uniform(0.7, 1.4))
-        if shape == 'ellipse' and rng.random() < 0.5:
-            aspect = 1 / aspect
-        center = tuple(rng.uniform(-0.2 * half, size + 0.2 * half, 2))
-        mask = _shape_mask(shape, size, center, half, aspect, rng.uniform(0, 2 * np.pi), rng)
-        area = int(mask.sum())
-        if area < 12:
-            continue
-        img[mask] = _texture(texture, size, rng)[mask]
-        owner[mask] = len(painted)
-        painted.append((role, k, area))
-    _lines(img, rng, int(rng.integers(0, 3)), max_thick=1)  # thin clutter on top
+    _arcs(img, rng, int(rng.integers(0, 5)))
+    _cut_shapes(img, rng, int(rng.integers(0, 3)))
 
-    # colour jitter and pixel noise
-    gray = img.mean(2, keepdims=True)
-    img = gray + rng.uniform(0.6, 1.3) * (img - gray)
-    img = (img - 128) * rng.uniform(0.75, 1.25) + 128 + rng.uniform(-25, 25)
-    img = img + rng.normal(0, rng.uniform(3, 12), img.shape)
-    img = np.clip(img, 0, 255).astype(np.uint8)
+    owner = np.full((size, size), -1, np.int32)  # index of the item that painted each pixel
+    painted = []  # (class index or -1, roi, area) per painted item
+    for k, shape, texture in _scene_items(rng):
+        low = MIN_HALF + 1 if texture != 'solid' or shape == 'ring' else MIN_HALF
+        half = _random_half(size, rng, low)
+        mask = _shape_mask(shape, size, _random_center(size, rng), half, rng)
+        roi = _paint(img, mask, texture, half, rng)
+        if roi is None:
+            continue
+        x0, y0, x1, y1 = roi
+        owner[y0:y1, x0:x1][mask[y0:y1, x0:x1].astype(bool)] = len(painted)
+        painted.append((k, roi, int(cv2.countNonZero(mask))))
+    _lines(img, rng, int(rng.integers(0, 4)), max_thick=1)  # thin clutter on top
+    img = _jitter_and_noise(img, rng)
 
     annotations = []
-    for i, (role, k, area) in enumerate(painted):
-        if role != 'object':
-            continue
-        ys, xs = np.nonzero(owner == i)
-        if len(xs) < MIN_VISIBLE * area or len(xs) == 0:
-            continue
-        x1, y1, x2, y2 = xs.min(), ys.min(), xs.max() + 1, ys.max() + 1
-        if x2 - x1 < 2 or y2 - y1 < 2:
-            continue
-        annotations.append(dict(bbox=[float(x1), float(y1), float(x2 - x1), float(y2 - y1)],
-                                category_id=k + 1))
+    for label, (k, roi, area) in enumerate(painted):
+        box = _visible_box(owner, label, roi, area) if k >= 0 else None
+        if box is not None:
+            annotations.append(dict(bbox=box, category_id=k + 1))
     return img, annotations
 
 
-def _render_to_file(args) -> Tuple[int, List[Dict]]:
-    seed, split, idx, size, path = args
-    rng = np.random.default_rng([seed, _SPLITS[split], idx])
-    img, anns = render_scene(size, rng)
-    cv2.imwrite(path, img, [cv2.IMWRITE_PNG_COMPRESSION, 1])
-    return idx, anns
-
-
 # ----------------------------------------------------------------------------- dataset
-def _write_split(out_dir: str, split: str, num: int, size: int, seed: int, pool) -> Dict:
+def _render_to_file(job: Tuple[int, str, int, int, str]) -> List[Dict]:
+    """Render image ``index`` of ``split`` from its own generator and write it as PNG."""
+    seed, split, index, size, path = job
+    img, annotations = render_scene(size, np.random.default_rng([seed, _SPLITS[split], index]))
+    cv2.imwrite(path, img, _PNG_PARAMS)
+    return annotations
+
+
+def _box_stats(areas: np.ndarray, num_images: int) -> Dict:
+    """Box count, boxes per image and the COCO small / medium / large shares."""
+    n = max(len(areas), 1)
+    return dict(images=num_images, boxes=len(areas),
+                boxes_per_image=round(len(areas) / max(num_images, 1), 3),
+                small=round(float((areas < AREA_SMALL).sum()) / n, 4),
+                medium=round(float(((areas >= AREA_SMALL) & (areas < AREA_LARGE)).sum()) / n, 4),
+                large=round(float((areas >= AREA_LARGE).sum()) / n, 4))
+
+
+def _write_split(out_dir: str, split: str, num: int, size: int, seed: int,
+                 pool: Optional[Pool]) -> Dict:
+    """Render one split's images and write its COCO json; return its box statistics."""
     img_dir = osp.join(out_dir, split)
     os.makedirs(img_dir, exist_ok=True)
-    jobs = [(seed, split, i, size, osp.join(img_dir, f'{i:06d}.png')) for i in range(num)]
-    results = pool.map(_render_to_file, jobs, chunksize=16) if pool else map(_render_to_file, jobs)
+    names = [f'{i:06d}.png' for i in range(num)]
+    for stale in set(map(osp.basename, glob.glob(osp.join(img_dir, '*.png')))) - set(names):
+        os.remove(osp.join(img_dir, stale))
+    jobs = [(seed, split, i, size, osp.join(img_dir, name)) for i, name in enumerate(names)]
+    results = pool.map(_render_to_file, jobs, chunksize=8) if pool else map(_render_to_file, jobs)
     images, annotations = [], []
-    for idx, anns in sorted(results, key=lambda r: r[0]):
-        images.append(dict(id=idx + 1, file_name=f'{idx:06d}.png', width=size, height=size))
+    for i, (name, anns) in enumerate(zip(names, results)):
+        images.append(dict(id=i + 1, file_name=name, width=size, height=size))
         for ann in anns:
             w, h = ann['bbox'][2:]
-            annotations.append(dict(id=len(annotations) + 1, image_id=idx + 1, iscrowd=0,
+            annotations.append(dict(id=len(annotations) + 1, image_id=i + 1, iscrowd=0,
                                     area=w * h, **ann))
     coco = dict(images=images, annotations=annotations,
                 categories=[dict(id=i + 1, name=n) for i, n in enumerate(SYNTHETIC_CLASSES)])
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
     with open(osp.join(out_dir, 'annotations', f'instances_{split}.json'), 'w') as f:
         json.dump(coco, f)
-    areas = np.array([a['area'] for a in annotations]) if annotations else np.zeros(0)
-    return dict(images=num, boxes=len(annotations), boxes_per_image=len(annotations) / max(num, 1),
-                small=float((areas < 32 ** 2).mean()) if len(areas) else 0.0,
-                medium=float(((areas >= 32 ** 2) & (areas < 96 ** 2)).mean()) if len(areas) else 0.0,
-                large=float((areas >= 96 ** 2).mean()) if len(areas) else 0.0)
+    return _box_stats(np.array([a['area'] for a in annotations], np.float64), num)
+
+
+def _cached_summary(out_dir: str, args: Dict) -> Optional[Dict]:
+    """The recorded summary if ``out_dir`` holds complete data made with ``args``."""
+    meta_path = osp.join(out_dir, 'meta.json')
+    anns = [osp.join(out_dir, 'annotations', f'instances_{s}.json') for s in _SPLITS]
+    if not (osp.isfile(meta_path) and all(map(osp.isfile, anns))):
+        return None
+    with open(meta_path) as f:
+        meta = json.load(f)
+    return meta['summary'] if meta.get('args') == args else None
+
+
+def _worker_init() -> None:
+    cv2.setNumThreads(1)  # one process per core already
 
 
 def generate_synthetic_coco(out_dir: str, num_train: int = 2000, num_val: int = 300,
                             img_size: int = 256, seed: int = 0, workers: int = 2) -> Dict:
-    """Write ``out_dir/{train,val}/*.png`` and ``out_dir/annotations/instances_{train,val}.json``.
+    """Write the synthetic scenes in COCO format.
 
-    Deterministic from ``seed`` (each image has its own generator), whatever ``workers``.
-    Returns at once when ``out_dir/meta.json`` records the same arguments.
+    Writes ``out_dir/{train,val}/000000.png ...``, ``out_dir/annotations/instances_{train,val}
+    .json`` and ``out_dir/meta.json``. Deterministic from ``seed`` whatever ``workers``; returns
+    at once when ``meta.json`` records the same arguments (and generator version).
+
+    Args:
+        out_dir (str): output folder.
+        num_train (int): number of training images.
+        num_val (int): number of validation images.
+        img_size (int): image side in pixels.
+        seed (int): the seed of every image's generator.
+        workers (int): processes rendering in parallel (1: in this process).
 
     Returns:
-        dict: per split: images, boxes, boxes per image, small / medium / large shares; seconds.
+        dict: per split ``images``, ``boxes``, ``boxes_per_image`` and the COCO ``small`` /
+        ``medium`` / ``large`` shares of the boxes; ``seconds`` taken; ``cached`` (bool).
     """
-    args = dict(num_train=num_train, num_val=num_val, img_size=img_size, seed=seed, version=1)
-    meta_path = osp.join(out_dir, 'meta.json')
-    if osp.isfile(meta_path):
-        with open(meta_path) as f:
-            meta = json.load(f)
-        if meta.get('args') == args:
-            return dict(meta['summary'], cached=True)
+    args = dict(num_train=num_train, num_val=num_val, img_size=img_size, seed=seed,
+                version=_GENERATOR_VERSION)
+    summary = _cached_summary(out_dir, args)
+    if summary is not None:
+        return dict(summary, cached=True)
     start = time.time()
     os.makedirs(out_dir, exist_ok=True)
-    pool = Pool(workers) if workers > 1 else None
+    meta_path = osp.join(out_dir, 'meta.json')
+    if osp.isfile(meta_path):
+        os.remove(meta_path)  # an interrupted run must not look complete
+    methods = multiprocessing.get_all_start_methods()
+    ctx = multiprocessing.get_context('fork' if 'fork' in methods else None)
+    pool = ctx.Pool(workers, initializer=_worker_init) if workers > 1 else None
     try:
         summary = {split: _write_split(out_dir, split, num, img_size, seed, pool)
                    for split, num in (('train', num_train), ('val', num_val))}
     finally:
-        if pool:
+        if pool is not None:
             pool.close()
             pool.join()
-    summary['seconds'] = round(time.time() - start, 1)
+    summary['seconds'] = round(time.time() - start, 2)
     with open(meta_path, 'w') as f:
         json.dump(dict(args=args, summary=summary), f, indent=2)
-    return summary
+    return dict(summary, cached=False)
