@@ -90,5 +90,5 @@ def test_channel_mismatch_names_both_widths_and_the_fix():
 
 def test_without_a_distiller_the_error_says_so():
     _, samples = make_batch(BOXES, num_classes=4)
-    with pytest.raises(RuntimeError, match='TIDDistiller'):
+    with pytest.raises(RuntimeError, match='DenseHeadDistiller'):
         TIDLoss()(features(0), features(1), None, None, samples)

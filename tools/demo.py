@@ -20,7 +20,7 @@ import time
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from synthetic.train_reference import REPO, last_val_metrics, train_reference  # noqa: E402
 
-TEACHER = 'configs/synthetic/gfl_r50w32_fpn96_1600it_synthetic.py'
+TEACHER = 'configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py'
 STUDENT = 'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py'
 TID = 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py'
 METRICS = (('mAP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'), ('AP75', 'bbox_mAP_75'),

@@ -1,6 +1,6 @@
 """Train a reference model of the synthetic benchmark once and cache it (teacher, student alone).
 
-    python tools/synthetic/train_reference.py configs/synthetic/gfl_r50w32_fpn96_1600it_synthetic.py
+    python tools/synthetic/train_reference.py configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py
 
 * generates the synthetic data first if it is missing;
 * trains with ``tools/train.py`` in ``work_dirs/<config name>/``, resuming from the last

@@ -1,7 +1,7 @@
 # The TID distiller of every TID config (a variable, merged into `model.distiller` by children).
 # Recorders are MMRazor's own; the three TID modules are configured inside `loss_tid`.
 tid_distiller = dict(
-    type='TIDDistiller',
+    type='DenseHeadDistiller',
     # task-significance recorders: neck features (one tensor per FPN level), the dense head's
     # per-level outputs (cls_scores, bbox_preds[, centerness]) and, from the student only, the
     # batch (its DetDataSamples carry the GT instances and the image metas)

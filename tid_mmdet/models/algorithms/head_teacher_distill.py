@@ -29,12 +29,18 @@ class HeadTeacherDistill(SingleTeacherDistill):
     file is an error that names it; ``teacher_ckpt=None`` warns loudly (random teacher).
 
     Args:
-        teacher_head (str): attribute of the teacher's dense head. Defaults to 'bbox_head'.
         teacher_ckpt (str, optional): path or URL of the teacher weights.
+        teacher_head (str, optional): attribute of the teacher's dense head. Defaults to
+            'bbox_head'. ``None``: the teacher runs backbone and neck only (as MMRazor's
+            ``FpnTeacherDistill``), for losses that read nothing but neck features (FGD, PKD).
+        init_student (bool): FGD's practice: after the runner's ``init_weights``, copy every
+            teacher parameter outside ``backbone.`` whose name and shape the student shares
+            (neck and head) into the student. Defaults to False.
         **kwargs: ``SingleTeacherDistill`` arguments (``teacher_trainable`` must stay False).
     """
 
-    def __init__(self, teacher_ckpt: Optional[str] = None, teacher_head: str = 'bbox_head',
+    def __init__(self, teacher_ckpt: Optional[str] = None,
+                 teacher_head: Optional[str] = 'bbox_head', init_student: bool = False,
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable', False):
             raise ValueError('HeadTeacherDistill runs a frozen teacher; use SingleTeacherDistill '
@@ -42,6 +48,7 @@ class HeadTeacherDistill(SingleTeacherDistill):
         super().__init__(teacher_ckpt=None, **kwargs)
         self.teacher_head = teacher_head
         self.teacher_ckpt = teacher_ckpt
+        self.init_student = init_student
         if teacher_ckpt:
             self._load_teacher(teacher_ckpt)
         else:
@@ -64,11 +71,41 @@ class HeadTeacherDistill(SingleTeacherDistill):
                                f'(model.teacher_ckpt): {type(err).__name__}: {err}') from err
         self.teacher._is_init = True  # keep the runner's init_weights() off the teacher
 
+    def init_weights(self) -> None:
+        """Initialise the student (the teacher keeps its checkpoint), then, with
+        ``init_student=True``, copy the teacher's neck and head into it."""
+        super().init_weights()
+        if self.init_student:
+            self.copy_teacher_to_student()
+
+    @torch.no_grad()
+    def copy_teacher_to_student(self, skip_prefixes=('backbone.', )) -> List[str]:
+        """Copy teacher parameters and buffers outside ``skip_prefixes`` into the student where
+        name and shape agree (FGD's ``init_student``). Returns the copied names."""
+        student_state = self.student.state_dict()
+        copied, mismatched = [], []
+        for name, value in self.teacher.state_dict().items():
+            if name.startswith(tuple(skip_prefixes)) or name not in student_state:
+                continue
+            if student_state[name].shape != value.shape:
+                mismatched.append(name)
+                continue
+            student_state[name].copy_(value)
+            copied.append(name)
+        if not copied:
+            raise ValueError('init_student=True but the teacher shares no parameter (name and '
+                             'shape) with the student outside the backbone')
+        print_log(f'init_student: copied {len(copied)} teacher tensors (neck, head) into the '
+                  f'student; {len(mismatched)} differ in shape and were left: '
+                  f'{mismatched[:6]}{" ..." if len(mismatched) > 6 else ""}', logger='current')
+        return copied
+
     @torch.no_grad()
     def teacher_forward(self, batch_inputs: Tensor) -> None:
-        """Teacher backbone + neck + head forward (through ``__call__``, so recorders fire)."""
+        """Teacher backbone + neck (+ head) forward, through ``__call__`` so recorders fire."""
         feats = self.teacher.extract_feat(batch_inputs)
-        self.teacher.get_submodule(self.teacher_head)(feats)
+        if self.teacher_head is not None:
+            self.teacher.get_submodule(self.teacher_head)(feats)
 
     def loss(self, batch_inputs: Tensor, data_samples: Optional[List] = None) -> dict:
         losses = dict()

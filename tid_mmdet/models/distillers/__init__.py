@@ -1,3 +1,3 @@
-from .tid_distiller import TIDDistiller
+from .dense_head_distiller import DenseHeadDistiller
 
-__all__ = ['TIDDistiller']
+__all__ = ['DenseHeadDistiller']

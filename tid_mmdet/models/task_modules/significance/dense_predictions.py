@@ -13,7 +13,6 @@ import torch
 from mmdet.models.dense_heads import ATSSHead, FCOSHead, GFLHead, RetinaHead
 from torch import Tensor, nn
 
-# Order matters: GFLHead subclasses ATSSHead.
 SUPPORTED_HEADS = (GFLHead, ATSSHead, RetinaHead, FCOSHead)
 
 

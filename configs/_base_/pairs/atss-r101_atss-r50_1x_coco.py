@@ -1,0 +1,23 @@
+# COCO pair: ATSS R-101 FPN 1x teacher (mmdet zoo 41.5 mAP) -> ATSS R-50 FPN 1x student (39.4),
+# as in TID's ATSS experiments and CrossKD's README. Data, 1x schedule and runtime are mmdet's
+# ATSS R-50 1x config; gradient clipping 35 for every method. Method configs add only their
+# distillation part.
+_base_ = ['mmdet::atss/atss_r50_fpn_1x_coco.py']
+custom_imports = dict(imports=['tid_mmdet'], allow_failed_imports=False)
+
+student = dict(_base_.model, _scope_='mmdet')
+teacher = dict(
+    _base_.model,
+    _scope_='mmdet',
+    backbone=dict(_base_.model.backbone, depth=101,
+                  init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/atss/atss_r101_fpn_1x_coco/atss_r101_fpn_1x_20200825-dfcadd6f.pth'  # noqa: E501
+distill_model = dict(
+    _scope_='mmrazor',
+    type='HeadTeacherDistill',
+    architecture=student,
+    teacher=teacher,
+    teacher_ckpt=teacher_ckpt)
+find_unused_parameters = True
+optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,0 +1,22 @@
+# COCO pair: RetinaNet R-101 FPN 2x teacher (mmdet zoo 38.9 mAP) -> RetinaNet R-50 FPN 2x student
+# (37.4), as in CrossKD's README. Data, 2x schedule and runtime are mmdet's RetinaNet R-50 2x
+# config; gradient clipping 35 for every method. Method configs add only their distillation part.
+_base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py']
+custom_imports = dict(imports=['tid_mmdet'], allow_failed_imports=False)
+
+student = dict(_base_.model, _scope_='mmdet')
+teacher = dict(
+    _base_.model,
+    _scope_='mmdet',
+    backbone=dict(_base_.model.backbone, depth=101,
+                  init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_r101_fpn_2x_coco/retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth'  # noqa: E501
+distill_model = dict(
+    _scope_='mmrazor',
+    type='HeadTeacherDistill',
+    architecture=student,
+    teacher=teacher,
+    teacher_ckpt=teacher_ckpt)
+find_unused_parameters = True
+optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
+val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

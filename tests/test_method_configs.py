@@ -1,0 +1,130 @@
+"""Every method config: the configs of one teacher-student pair differ only in their
+distillation part, and every COCO config builds (no weights) and runs one CPU training step
+with finite losses under the method's own distill loss names."""
+import glob
+import os.path as osp
+import re
+
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from mmdet.registry import MODELS as MMDET_MODELS
+from tid_mmdet.registry import MODELS
+from .utils import make_batch
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+METHOD_DIRS = ('tid', 'fgd', 'crosskd', 'tbd', 'pkd', 'ld', 'tid_crosskd')
+PAIRS = sorted(osp.splitext(osp.basename(p))[0]
+               for p in glob.glob(osp.join(REPO, 'configs/_base_/pairs/*.py')))
+COCO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*', '*_coco.py')) +
+                      glob.glob(osp.join(REPO, 'projects', '*', 'configs', '*_coco.py')))
+# the distill loss keys each method logs (mmdet's LD detector names its loss itself)
+CROSSKD = {'distill.loss_cls_kd', 'distill.loss_reg_kd'}
+TID = {'distill.loss_tid'}
+DISTILL_KEYS = {
+    'tid': TID, 'fgd': {f'distill.loss_fgd_fpn{i}' for i in range(5)}, 'crosskd': CROSSKD,
+    'tbd': {'distill.loss_hd_cls', 'distill.loss_hd_reg', 'distill.loss_tfd'},
+    'pkd': {'distill.loss_pkd'}, 'ld': {'loss_ld'}, 'tid-crosskd': TID | CROSSKD}
+
+
+def method_of(path):
+    return osp.basename(path).split('_')[0].split('-')[0] if '/tid_crosskd/' not in path \
+        else 'tid-crosskd'
+
+
+def configs_of(pair):
+    return sorted(p for d in METHOD_DIRS for p in glob.glob(osp.join(REPO, 'configs', d, '**', f'*_{pair}.py'),
+                                                           recursive=True))
+
+
+def flatten(d, prefix=''):
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, f'{prefix}{k}.'))
+        else:
+            out[f'{prefix}{k}'] = v
+    return out
+
+
+def is_distillation_part(key):
+    top = key.split('.')[0]
+    return top in ('model', 'val_cfg') or 'distiller' in top or top.startswith('_')
+
+
+@pytest.mark.parametrize('pair', PAIRS)
+def test_methods_of_a_pair_differ_only_in_the_distillation_part(pair):
+    base = Config.fromfile(osp.join(REPO, 'configs/_base_/pairs', pair + '.py'))
+    configs = configs_of(pair)
+    assert {method_of(p) for p in configs} >= {'tid', 'crosskd'}, configs
+    flat_base = flatten(base.to_dict())
+    student, teacher = base.student.to_dict(), base.teacher.to_dict()
+    for path in configs:
+        cfg = Config.fromfile(path)
+        flat = flatten(cfg.to_dict())
+        differ = {k for k in flat.keys() | flat_base.keys()
+                  if flat.get(k) != flat_base.get(k) and not is_distillation_part(k)}
+        assert not differ, f'{osp.basename(path)} changes {sorted(differ)}'
+        model = cfg.model.to_dict()
+        if model['type'] == 'KnowledgeDistillationSingleStageDetector':  # mmdet's LD
+            assert model['teacher_config']['model'] == teacher
+            assert model['teacher_ckpt'] == base.teacher_ckpt
+            for key in ('backbone', 'neck', 'data_preprocessor', 'train_cfg', 'test_cfg'):
+                assert model[key] == student[key], key
+            head = {k: v for k, v in model['bbox_head'].items() if k not in ('type', 'loss_ld')}
+            assert head == {k: v for k, v in student['bbox_head'].items() if k != 'type'}
+        else:
+            assert model['architecture'] == student and model['teacher'] == teacher
+            assert model['teacher_ckpt'] == base.teacher_ckpt
+        # a method's own part stays in its own keys: schedules, data and seeds are shared
+        for key in ('train_dataloader', 'val_dataloader', 'train_cfg', 'optim_wrapper',
+                    'param_scheduler', 'randomness', 'val_evaluator'):
+            assert cfg.get(key) == base.get(key), (path, key)
+
+
+def test_every_method_has_a_synthetic_and_a_coco_gfl_config():
+    for method in ('tid', 'fgd', 'crosskd', 'tbd', 'pkd', 'ld', 'tid-crosskd'):
+        for pair in ('gfl-r50w32_gfl-r18w16_800it_synthetic', 'gfl-r101-ms2x_gfl-r50_1x_coco'):
+            assert any(method_of(p) == method for p in configs_of(pair)), (method, pair)
+    for method in ('tid', 'crosskd'):  # CrossKD's four detectors, and TID's
+        assert sum(method_of(p) == method for p in COCO_CONFIGS) >= 4, method
+
+
+def build(cfg):
+    init_default_scope('mmdet')
+    model = cfg.model
+    if model.get('_scope_') == 'mmrazor':
+        return MODELS.build(model)
+    return MMDET_MODELS.build(model)
+
+
+@pytest.mark.parametrize('config', COCO_CONFIGS, ids=osp.basename)
+def test_one_training_step(config):
+    cfg = Config.fromfile(config)
+    assert cfg.model.teacher_ckpt.startswith('https://download.openmmlab.com/')
+    cfg.model.teacher_ckpt = None  # no downloads in tests
+    if cfg.model.type == 'KnowledgeDistillationSingleStageDetector':
+        model = build(cfg)
+    else:
+        with pytest.warns(UserWarning, match='teacher_ckpt is None'):
+            model = build(cfg)
+    model.train()
+    inputs, samples = make_batch([[[8, 8, 60, 70], [30, 40, 120, 100]], [[64, 10, 90, 50]]],
+                                 size=(128, 128), num_classes=80)
+    batch = model.data_preprocessor(dict(inputs=[(i * 50 + 100).clamp(0, 255) for i in inputs],
+                                         data_samples=samples), True)
+    losses = model(batch['inputs'], batch['data_samples'], mode='loss')
+    method = method_of(config)
+    expected = set(DISTILL_KEYS[method])
+    if 'atss' in osp.basename(config) and 'loss_cls_kd' in str(expected):
+        expected.add('distill.loss_center_kd')
+    distill = {k for k in losses if k.startswith('distill.') or k == 'loss_ld'}
+    assert distill == expected
+    assert any(re.match(r'(student\.)?loss_cls', k) for k in losses)
+    for name, value in losses.items():
+        values = value if isinstance(value, (list, tuple)) else [value]
+        assert all(torch.isfinite(v).all() for v in values), name
+    totals = {k: sum(losses[k]) if isinstance(losses[k], list) else losses[k] for k in expected}
+    assert all(v > 0 for v in totals.values()), totals

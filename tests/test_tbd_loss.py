@@ -1,0 +1,128 @@
+"""TBD (our reconstruction): the Harmony Score by hand, the loss against a loop reference,
+zero when the student is the teacher, gradients to the student only."""
+import pytest
+import torch
+
+from tid_mmdet.models.losses import TBDLoss
+from tid_mmdet.models.task_modules import HarmonyScore
+from tid_mmdet.models.task_modules.significance import DensePredictions, decode_dense_head
+from .test_tid_loss import BOXES, features, tiny_gfl_head
+from .utils import make_batch
+
+
+def test_harmony_score_by_hand():
+    # one image, 3 priors: a confident well-placed box, a confident misplaced box, a
+    # well-placed box with a low score
+    boxes = torch.tensor([[0., 0., 10., 10.], [20., 20., 30., 30.], [0., 0., 10., 20.]])
+    scores = torch.tensor([[0.9, 0.1], [0.8, 0.2], [0.1, 0.2]])
+    preds = DensePredictions(boxes.reshape(1, 3, 1, 4), scores.reshape(1, 3, 1, 2), [(1, 3)])
+    h = HarmonyScore()(preds, torch.tensor([[[0., 0., 10., 10.]]]), torch.tensor([[True]]))
+    assert torch.allclose(h.cls_quality.flatten(), torch.tensor([0.9, 0.8, 0.2]))
+    assert torch.allclose(h.reg_quality.flatten(), torch.tensor([1.0, 0.0, 0.5]))
+    assert torch.allclose(h.score.flatten(), torch.tensor([0.9, 0.2, 0.7]))
+
+
+def tbd(head_s, head_t, **kwargs):
+    loss = TBDLoss(**kwargs)
+    loss.prepare_heads(head_s, head_t)
+    return loss
+
+
+def giou_loss(a, b):
+    iw = (min(a[2], b[2]) - max(a[0], b[0])).clamp(min=0)
+    ih = (min(a[3], b[3]) - max(a[1], b[1])).clamp(min=0)
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    enclose = (max(a[2], b[2]) - min(a[0], b[0])) * (max(a[3], b[3]) - min(a[1], b[1]))
+    iou = inter / union
+    return 1 - (iou - (enclose - union) / enclose)
+
+
+def reference(head_s, head_t, feats_s, feats_t, out_s, out_t, samples, balance=0.5, thr=0.5):
+    """The TBD formulas of docs/method.md, one prior / location at a time."""
+    pt, ps = decode_dense_head(head_t, out_t), decode_dense_head(head_s, out_s)
+    b, n = pt.boxes.shape[:2]
+    gts = [(s.gt_instances.bboxes, s.gt_instances.labels) for s in samples]
+    logits_s = torch.cat([o.permute(0, 2, 3, 1).reshape(b, -1, o.size(1)) for o in out_s[0]], 1)
+    logits_t = torch.cat([o.permute(0, 2, 3, 1).reshape(b, -1, o.size(1)) for o in out_t[0]], 1)
+    s_t = torch.zeros(b, n)
+    q_t = torch.zeros(b, n)
+    hd_cls = hd_reg = 0.0
+    num_pos = 0
+    for i in range(b):
+        for j in range(n):
+            box = pt.boxes[i, j, 0]
+            s = pt.scores[i, j, 0].max()
+            q = 0.0
+            for g in gts[i][0]:
+                iw = (min(box[2], g[2]) - max(box[0], g[0])).clamp(min=0)
+                ih = (min(box[3], g[3]) - max(box[1], g[1])).clamp(min=0)
+                inter = iw * ih
+                union = (box[2] - box[0]) * (box[3] - box[1]) + (g[2] - g[0]) * (g[3] - g[1]) - inter
+                q = max(q, float(inter / union))
+            s_t[i, j], q_t[i, j] = s, q
+            hs = 1 - abs(float(s) - q)
+            num_pos += q >= thr
+            p, t = logits_s[i, j].sigmoid(), logits_t[i, j].sigmoid()
+            bce = -(t * p.log() + (1 - t) * (1 - p).log())
+            hd_cls = hd_cls + hs * (bce * (p - t).abs()).sum()
+            hd_reg = hd_reg + hs * float(s) * giou_loss(ps.boxes[i, j, 0], pt.boxes[i, j, 0])
+    num_pos = max(num_pos, sum(len(g[0]) for g in gts), 1)
+    tfd = 0.0
+    start = 0
+    for fs, ft in zip(feats_s, feats_t):
+        hw = fs.shape[-2] * fs.shape[-1]
+        per_image = []
+        for i in range(b):
+            zs = (fs[i] - fs[i].mean((1, 2), keepdim=True)) / (fs[i].std((1, 2), keepdim=True) + 1e-6)
+            zt = (ft[i] - ft[i].mean((1, 2), keepdim=True)) / (ft[i].std((1, 2), keepdim=True) + 1e-6)
+            d = ((zs - zt)**2).mean(0).flatten()
+            rc, rr = s_t[i, start:start + hw], q_t[i, start:start + hw]
+            per_image.append(balance * (rc * d).sum() / max(float(rc.sum()), 1e-6) +
+                             (1 - balance) * (rr * d).sum() / max(float(rr.sum()), 1e-6))
+        tfd = tfd + sum(per_image) / b
+        start += hw
+    return dict(loss_hd_cls=hd_cls / num_pos, loss_hd_reg=hd_reg / num_pos, loss_tfd=tfd)
+
+
+def test_matches_loop_reference_on_random_inputs():
+    head_s, head_t = tiny_gfl_head(0), tiny_gfl_head(1)
+    for p in list(head_s.parameters()) + list(head_t.parameters()):
+        p.data += 0.3 * torch.randn_like(p)
+    feats_s, feats_t = features(0), features(1)
+    _, samples = make_batch(BOXES, num_classes=4)
+    out_s, out_t = head_s(feats_s), head_t(feats_t)
+    losses = tbd(head_s, head_t, tfd_balance=0.3)(feats_s, feats_t, out_s, out_t, samples)
+    with torch.no_grad():
+        ref = reference(head_s, head_t, feats_s, feats_t, out_s, out_t, samples, balance=0.3)
+    for key, value in ref.items():
+        assert float(value) > 0, key
+        assert losses[key].item() == pytest.approx(float(value), rel=1e-4), key
+
+
+def test_zero_when_student_equals_teacher_and_gradients_reach_the_student_only():
+    head = tiny_gfl_head(0)
+    feats = features(0)
+    _, samples = make_batch(BOXES, num_classes=4)
+    out = head(feats)
+    losses = tbd(head, head)(feats, feats, out, out, samples)
+    assert all(v.item() == pytest.approx(0.0, abs=1e-6) for v in losses.values()), losses
+    head_s, head_t = tiny_gfl_head(0), tiny_gfl_head(1)
+    feats_s = tuple(f.requires_grad_(True) for f in features(0))
+    feats_t = tuple(f.requires_grad_(True) for f in features(1))
+    loss_fn = tbd(head_s, head_t)
+    losses = loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_t), samples)
+    sum(losses.values()).backward()
+    assert all(f.grad is not None and f.grad.abs().sum() > 0 for f in feats_s)
+    assert all(f.grad is None for f in feats_t)
+    assert all(p.grad is None for p in head_t.parameters())
+    # harmony distillation trains the student's head (its predictions are the distilled output)
+    assert head_s.gfl_cls.weight.grad.abs().sum() > 0
+    assert set(loss_fn.log_vars) == {'tbd/hs_teacher_pos', 'tbd/hs_student_pos'}
+
+
+def test_arguments_are_checked():
+    with pytest.raises(ValueError, match='tfd_balance'):
+        TBDLoss(tfd_balance=1.5)
+    with pytest.raises(RuntimeError, match='DenseHeadDistiller'):
+        TBDLoss()(features(0), features(1), None, None, [])

@@ -1,0 +1,160 @@
+"""TBD: Task-Balanced Distillation for Object Detection (Tang et al., arXiv 2208.03006).
+
+TBD has no public code and only its abstract was available: every formula below is **our
+reconstruction** from the abstract's two components (docs/method.md, "TBD", lists each choice
+and its alternatives). With the teacher's Harmony Score ``HS^T`` per prior
+(:mod:`..task_modules.harmony`: ``1 - |s - q|``, s = max class probability, q = IoU of the
+predicted box with its best GT):
+
+* **Harmony Distillation (HD)** -- the Harmony Score is the prior knowledge that decides how much
+  each teacher prediction is imitated: per prior ``i``
+
+  ``L_hd_cls = sum_i HS^T_i sum_c QFL_KD(z^S_ic, z^T_ic) / N_pos``
+  ``L_hd_reg = sum_i HS^T_i s^T_i (1 - GIoU(box^S_i, box^T_i)) / N_pos``
+
+  (QFL_KD: BCE towards the teacher's probabilities times ``|p_S - p_T|^beta``; boxes decoded
+  with each head's own coder; ``N_pos``: teacher priors with ``q >= pos_thr``, at least the
+  number of GT boxes and 1).
+* **Task-decoupled Feature Distillation (TFD)** -- the FPN features are distilled over two
+  regions chosen separately for the two tasks, the classification region weighted by the
+  teacher's class confidence ``s^T`` and the regression region by its box quality ``q^T``
+  (max over the priors of a location), balanced by ``tfd_balance`` (lambda):
+
+  ``L_tfd = sum_l mean_b [ lambda sum_p s_p d_p / sum_p s_p + (1 - lambda) sum_p q_p d_p / sum_p q_p ]``
+
+  with ``d_p = mean_c (z_T - z_S)^2`` on features standardised per image and channel (as TID's
+  SFDM, so the weights do not depend on the detectors' feature scale).
+"""
+from typing import Dict, Optional, Sequence
+
+import torch
+from mmdet.models.losses import GIoULoss
+from torch import Tensor, nn
+
+from tid_mmdet.registry import MODELS
+from ..task_modules.harmony import HarmonyScore
+from ..task_modules.significance import (SFDM, check_supported_head, decode_dense_head,
+                                         pack_gt_instances)
+from .feature_align import build_align_conv, check_feature_pairs, check_neck_widths
+from .kd_quality_focal_loss import kd_quality_focal_loss
+
+
+def _flat_logits(outputs: Sequence[Tensor], channels: int) -> Tensor:
+    """Per-level (B, A * K, H, W) -> (B, N * A, K), the order of ``DensePredictions``."""
+    b = outputs[0].size(0)
+    return torch.cat([o.permute(0, 2, 3, 1).reshape(b, -1, channels) for o in outputs], 1)
+
+
+@MODELS.register_module()
+class TBDLoss(nn.Module):
+    """Task-Balanced Distillation (our reconstruction): Harmony + task-decoupled feature KD.
+
+    Args:
+        hd_cls_weight (float): weight of ``loss_hd_cls``. Defaults to 1.0.
+        hd_reg_weight (float): weight of ``loss_hd_reg``. Defaults to 1.0.
+        tfd_weight (float): weight of ``loss_tfd``. Defaults to 1.0.
+        tfd_balance (float): lambda, the classification region's share of TFD. Defaults to 0.5.
+        pos_thr (float): box IoU that makes a teacher prior positive (``N_pos``). Defaults to 0.5.
+        beta (float): focusing exponent of the classification KD. Defaults to 1.0.
+        student_channels (int, optional): student neck width, for a 1x1 align conv.
+        teacher_channels (int, optional): teacher neck width (with ``student_channels``).
+    """
+
+    def __init__(self,
+                 hd_cls_weight: float = 1.0,
+                 hd_reg_weight: float = 1.0,
+                 tfd_weight: float = 1.0,
+                 tfd_balance: float = 0.5,
+                 pos_thr: float = 0.5,
+                 beta: float = 1.0,
+                 student_channels: Optional[int] = None,
+                 teacher_channels: Optional[int] = None) -> None:
+        super().__init__()
+        if not 0.0 <= tfd_balance <= 1.0:
+            raise ValueError(f'TBDLoss tfd_balance is the classification share of TFD, in '
+                             f'[0, 1]; got {tfd_balance}')
+        self.weights = dict(hd_cls=hd_cls_weight, hd_reg=hd_reg_weight, tfd=tfd_weight)
+        self.tfd_balance, self.pos_thr, self.beta = tfd_balance, pos_thr, beta
+        self.align = build_align_conv('TBDLoss', student_channels, teacher_channels)
+        self.harmony = HarmonyScore()
+        self.giou = GIoULoss(reduction='sum')
+        self._heads = None
+        self.log_vars: Dict[str, float] = {}
+
+    def prepare_heads(self, student_head: nn.Module, teacher_head: nn.Module) -> None:
+        """Take the heads whose predictions are decoded (called by the distiller)."""
+        for head in (student_head, teacher_head):
+            check_supported_head(head)
+            if not getattr(head, 'use_sigmoid_cls', True):
+                raise TypeError(f'TBD needs sigmoid class scores; {type(head).__name__} uses '
+                                'softmax')
+        self._heads = (student_head, teacher_head)
+
+    def check_neck_widths(self, name: str, c_s: int, c_t: int) -> None:
+        """Build-time width check (called by :class:`DenseHeadDistiller`)."""
+        check_neck_widths(name, self.align, c_s, c_t)
+
+    def forward(self, feats_S: Sequence[Tensor], feats_T: Sequence[Tensor],
+                head_outputs_S: Sequence, head_outputs_T: Sequence,
+                data_samples: Sequence) -> Dict[str, Tensor]:
+        """
+        Args:
+            feats_S / feats_T (tuple[Tensor]): neck outputs, level l: (B, C, H_l, W_l).
+            head_outputs_S / head_outputs_T: the heads' forward outputs (per-level lists).
+            data_samples (list[DetDataSample]): the batch, with ``gt_instances``.
+
+        Returns:
+            dict[str, Tensor]: ``loss_hd_cls``, ``loss_hd_reg``, ``loss_tfd``.
+        """
+        if self._heads is None:
+            raise RuntimeError('TBDLoss needs the detector heads: build it inside a '
+                               'DenseHeadDistiller (type="DenseHeadDistiller")')
+        check_feature_pairs('loss_tbd', self.align, feats_S, feats_T)
+        head_s, head_t = self._heads
+        gt_boxes, _, gt_valid = pack_gt_instances(data_samples, device=feats_T[0].device)
+        with torch.no_grad():
+            preds_t = decode_dense_head(head_t, head_outputs_T)
+            harmony_t = self.harmony(preds_t, gt_boxes, gt_valid)  # (B, N, A) each
+        preds_s = decode_dense_head(head_s, head_outputs_S)  # with gradient
+        b, n, a, num_cls = preds_s.scores.shape
+        hs = harmony_t.score.reshape(b, n * a)
+        # positives of the teacher; at least the number of GT boxes (an untrained teacher has
+        # almost none, which would blow the average up)
+        num_pos = max(int((harmony_t.reg_quality >= self.pos_thr).sum()), int(gt_valid.sum()), 1)
+
+        # Harmony Distillation
+        logits_s = _flat_logits(head_outputs_S[0], num_cls)
+        logits_t = _flat_logits(head_outputs_T[0], num_cls).detach()
+        kd_cls = kd_quality_focal_loss(logits_s, logits_t, self.beta).sum(-1)  # (B, N*A)
+        loss_hd_cls = (hs * kd_cls).sum() / num_pos
+        reg_w = (hs * harmony_t.cls_quality.reshape(b, n * a)).reshape(-1)
+        loss_hd_reg = self.giou(preds_s.boxes.reshape(-1, 4), preds_t.boxes.reshape(-1, 4),
+                                weight=reg_w) / num_pos
+
+        # Task-decoupled Feature Distillation
+        cls_region = harmony_t.cls_quality.amax(-1)  # (B, N)
+        reg_region = harmony_t.reg_quality.amax(-1)
+        sizes = [f.shape[-2] * f.shape[-1] for f in feats_T]
+        loss_tfd = feats_S[0].new_zeros(())
+        for feat_s, feat_t, r_cls, r_reg in zip(feats_S, feats_T, cls_region.split(sizes, 1),
+                                                reg_region.split(sizes, 1)):
+            if self.align is not None:
+                feat_s = self.align(feat_s)
+            d = (SFDM.standardize(feat_s) - SFDM.standardize(feat_t.detach())).pow(2)
+            d = d.mean(1).flatten(1)  # (B, H*W)
+            term_cls = (r_cls * d).sum(1) / r_cls.sum(1).clamp(min=1e-6)
+            term_reg = (r_reg * d).sum(1) / r_reg.sum(1).clamp(min=1e-6)
+            loss_tfd = loss_tfd + (self.tfd_balance * term_cls +
+                                   (1 - self.tfd_balance) * term_reg).mean()
+
+        with torch.no_grad():
+            pos = harmony_t.reg_quality >= self.pos_thr
+            harmony_s = self.harmony(preds_s._replace(boxes=preds_s.boxes.detach(),
+                                                      scores=preds_s.scores.detach()),
+                                     gt_boxes, gt_valid)
+            self.log_vars = {
+                'tbd/hs_teacher_pos': float(harmony_t.score[pos].mean()) if pos.any() else 0.0,
+                'tbd/hs_student_pos': float(harmony_s.score[pos].mean()) if pos.any() else 0.0}
+        return dict(loss_hd_cls=self.weights['hd_cls'] * loss_hd_cls,
+                    loss_hd_reg=self.weights['hd_reg'] * loss_hd_reg,
+                    loss_tfd=self.weights['tfd'] * loss_tfd)
