@@ -3,6 +3,8 @@
 #   make install   create .venv/ and install the pinned OpenMMLab stack + the plugin (idempotent)
 #   make test      install if needed, then run the test suite (CPU, < 15 min)
 #   make demo      install if needed, then: synthetic data -> teacher (cached) -> TID student -> mAP table
+#   make bench     every method x 3 seeds + step costs -> docs/benchmarks.md (hours; BENCH_ARGS=...)
+#   make bench-quick  the same pipeline in < 10 min (few iterations, one seed) -> results/bench_quick
 #
 # Variables:
 #   TORCH_SPEC     torch requirement (default torch==2.13.0, CPU). GPU users name their CUDA build,
@@ -23,10 +25,10 @@ STACK := mmengine==0.10.7 mmdet==3.3.0 mmrazor==1.0.0 pycocotools==2.0.11 joblib
 MIM_DEPS := Click colorama model-index pandas requests rich tabulate
 export PYTHONPATH := $(CURDIR)
 
-.PHONY: install test demo data teacher clean-venv help
+.PHONY: install test demo bench bench-quick clean-venv help
 
 help:
-	@sed -n '2,14p' Makefile
+	@sed -n '2,16p' Makefile
 
 install: $(PLUGIN_STAMP)
 
@@ -64,6 +66,12 @@ test: install
 
 demo: install
 	$(PY) tools/demo.py
+
+bench: install
+	$(PY) tools/benchmark/run_benchmark.py $(BENCH_ARGS)
+
+bench-quick: install
+	$(PY) tools/benchmark/run_benchmark.py --quick $(BENCH_ARGS)
 
 clean-venv:
 	rm -rf $(VENV)

@@ -9,15 +9,19 @@
   ``model.pth`` (weights only, loadable with ``torch.load(weights_only=True)``), its SHA-256 and
   ``metrics.json``.
 
-A second call with the same config finds ``model.pth`` + ``metrics.json`` and returns at once.
+A second call with the same config finds ``model.pth`` + ``metrics.json`` and returns at once,
+unless the synthetic data changed since (``metrics.json`` records a fingerprint of the
+annotation files): then the model is trained again from scratch.
 """
 import argparse
 import hashlib
 import json
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
+from typing import Callable, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -34,17 +38,49 @@ def work_dir_of(config: str) -> str:
     return osp.join(REPO, 'work_dirs', osp.splitext(osp.basename(config))[0])
 
 
+EMPTY_RESULTS = 'The testing results of the whole dataset is empty'  # mmdet's CocoMetric
+COCO_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
+
+
 def last_val_metrics(work_dir: str, prefix: str = 'coco/') -> dict:
-    """The last validation record of the run's ``scalars.json`` files (mmengine's visualizer)."""
-    records = []
+    """The last validation record of the run's ``scalars.json`` files (mmengine's visualizer).
+
+    A model that detects nothing above the score threshold (a few iterations in) makes
+    mmdet's ``CocoMetric`` return no metrics at all: that run scores 0.0 everywhere, flagged
+    with ``empty_results``.
+    """
+    records, empty = [], False
     for run in sorted(os.listdir(work_dir)):
         path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
         if osp.isfile(path):
             with open(path) as f:
                 records += [json.loads(line) for line in f if prefix + 'bbox_mAP' in line]
-    if not records:
-        raise RuntimeError(f'no validation metrics found under {work_dir}')
-    return records[-1]
+        log = osp.join(work_dir, run, f'{run}.log')
+        if osp.isfile(log):
+            with open(log) as f:
+                empty = empty or EMPTY_RESULTS in f.read()
+    if records:
+        return records[-1]
+    if empty:
+        return dict({prefix + k: 0.0 for k in COCO_KEYS}, empty_results=True)
+    raise RuntimeError(f'no validation metrics found under {work_dir}')
+
+
+def val_curve(work_dir: str) -> List[dict]:
+    """Every validation of the run: ``[{'iter', 'bbox_mAP', 'bbox_mAP_50'}, ...]``."""
+    curve, last_iter = {}, 0
+    for run in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                for line in f:
+                    rec = json.loads(line)
+                    if 'coco/bbox_mAP' in rec:  # validation records carry no iteration
+                        curve[last_iter] = dict(iter=last_iter, bbox_mAP=rec['coco/bbox_mAP'],
+                                                bbox_mAP_50=rec['coco/bbox_mAP_50'])
+                    elif 'iter' in rec:
+                        last_iter = rec['iter']
+    return [curve[k] for k in sorted(curve)]
 
 
 def export_weights(work_dir: str) -> str:
@@ -60,28 +96,94 @@ def export_weights(work_dir: str) -> str:
     return out
 
 
-def ensure_data() -> None:
+DATA_ROOT = osp.join(REPO, 'data', 'synthetic')
+
+
+def ensure_data(quiet: bool = False) -> None:
     subprocess.run([sys.executable, osp.join(REPO, 'tools/dataset_converters/generate_synthetic_data.py')],
-                   check=True, cwd=REPO)
+                   check=True, cwd=REPO, stdout=subprocess.DEVNULL if quiet else None)
 
 
-def train_reference(config: str, force: bool = False) -> dict:
-    """Train (or resume) ``config`` unless cached; return {'weights', 'sha256', 'metrics'}."""
-    work_dir = work_dir_of(config)
+def data_fingerprint(data_root: str = DATA_ROOT) -> str:
+    """SHA-256 over the annotation files of the synthetic data (they change with the data)."""
+    h = hashlib.sha256()
+    for split in ('train', 'val'):
+        h.update(sha256(osp.join(data_root, 'annotations', f'instances_{split}.json')).encode())
+    return h.hexdigest()[:16]
+
+
+def repo_env() -> dict:
+    """The environment for child processes: this working tree's ``tid_mmdet`` first on the
+    path (not an older installed copy), unbuffered output."""
+    path = os.environ.get('PYTHONPATH', '')
+    return dict(os.environ, PYTHONUNBUFFERED='1',
+                PYTHONPATH=REPO + (os.pathsep + path if path else ''))
+
+
+def run_logged(cmd: List[str], log_path: str, on_line: Optional[Callable[[str], None]] = None):
+    """Run ``cmd`` in the repo, append its output to ``log_path`` and hand every line to
+    ``on_line``. Returns the child's ``resource.struct_rusage`` (peak RSS etc.).
+
+    Raises:
+        subprocess.CalledProcessError: when the command fails.
+    """
+    os.makedirs(osp.dirname(log_path), exist_ok=True)
+    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=repo_env())
+    with open(log_path, 'a') as log:
+        for line in proc.stdout:
+            log.write(line)
+            if on_line is not None:
+                on_line(line)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise subprocess.CalledProcessError(proc.returncode, cmd)
+    return usage
+
+
+def train_reference(config: str, force: bool = False, work_dir: Optional[str] = None,
+                    cfg_options: Optional[List[str]] = None,
+                    on_line: Optional[Callable[[str], None]] = None) -> dict:
+    """Train (or resume) ``config`` unless cached; return {'weights', 'sha256', 'metrics'}.
+
+    Args:
+        config (str): config path.
+        force (bool): train again even if cached.
+        work_dir (str, optional): defaults to ``work_dirs/<config name>``.
+        cfg_options (list[str], optional): ``key=value`` overrides for ``tools/train.py``.
+        on_line (callable, optional): gets every output line of the training, which then goes
+            to ``<work_dir>/train.log`` instead of the terminal.
+    """
+    work_dir = work_dir or work_dir_of(config)
     weights, metrics_file = osp.join(work_dir, 'model.pth'), osp.join(work_dir, 'metrics.json')
+    ensure_data(quiet=True)
+    fingerprint = data_fingerprint()
     if not force and osp.isfile(weights) and osp.isfile(metrics_file):
         with open(metrics_file) as f:
-            return json.load(f)
-    ensure_data()
+            cached = json.load(f)
+        if cached.get('data') == fingerprint and cached.get('cfg_options') == (cfg_options or []):
+            return cached
+        print(f'>> {osp.relpath(work_dir, REPO)} was trained on other data or settings: '
+              'training it again', flush=True)
+        force = True
+    if force and osp.isdir(work_dir):
+        shutil.rmtree(work_dir)
     cmd = [sys.executable, osp.join(REPO, 'tools/train.py'), config, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
         cmd.append('--resume')
+    if cfg_options:
+        cmd += ['--cfg-options'] + list(cfg_options)
     print('>> training', osp.relpath(config, REPO), '->', osp.relpath(work_dir, REPO), flush=True)
-    subprocess.run(cmd, check=True, cwd=REPO)
+    if on_line is None:
+        subprocess.run(cmd, check=True, cwd=REPO, env=repo_env())
+    else:
+        run_logged(cmd, osp.join(work_dir, 'train.log'), on_line)
     import tid_mmdet  # noqa: F401  (safe loading of runner checkpoints)
     path = export_weights(work_dir)
-    result = dict(config=osp.relpath(config, REPO), weights=osp.relpath(path, REPO),
-                  sha256=sha256(path), metrics=last_val_metrics(work_dir))
+    result = dict(config=osp.relpath(config, REPO), cfg_options=list(cfg_options or []),
+                  data=fingerprint, weights=osp.relpath(path, REPO), sha256=sha256(path),
+                  metrics=last_val_metrics(work_dir), curve=val_curve(work_dir))
     with open(metrics_file, 'w') as f:
         json.dump(result, f, indent=2)
     return result

@@ -36,12 +36,19 @@ class DenseHeadDistiller(ConfigurableDistiller):
         teacher_head (str): attribute path of the teacher's dense head. Defaults to 'bbox_head'.
         student_neck (str): attribute path of the student's neck. Defaults to 'neck'.
         teacher_neck (str): attribute path of the teacher's neck. Defaults to 'neck'.
+        loss_weight (float): multiplies every distill loss: one knob for the strength of the
+            whole distillation, whatever its losses (the benchmark's weight sweeps). Defaults
+            to 1.0.
         **kwargs: ``ConfigurableDistiller`` arguments.
     """
 
     def __init__(self, student_head: str = 'bbox_head', teacher_head: str = 'bbox_head',
-                 student_neck: str = 'neck', teacher_neck: str = 'neck', **kwargs) -> None:
+                 student_neck: str = 'neck', teacher_neck: str = 'neck',
+                 loss_weight: float = 1.0, **kwargs) -> None:
         super().__init__(**kwargs)
+        if loss_weight < 0:
+            raise ValueError(f'DenseHeadDistiller loss_weight must be >= 0, got {loss_weight}')
+        self.loss_weight = float(loss_weight)
         self.module_paths = dict(student_head=student_head, teacher_head=teacher_head,
                                  student_neck=student_neck, teacher_neck=teacher_neck)
         self._student = None  # plain reference, so the student is not registered twice
@@ -104,6 +111,8 @@ class DenseHeadDistiller(ConfigurableDistiller):
                 losses.update(value)
             else:
                 losses[name] = value
+        if self.loss_weight != 1.0:
+            losses = {k: v * self.loss_weight for k, v in losses.items()}
         hub = MessageHub.get_current_instance()
         for loss in self.distill_losses.values():
             for key, value in (getattr(loss, 'log_vars', None) or {}).items():

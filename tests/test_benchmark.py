@@ -1,0 +1,67 @@
+"""The benchmark pipeline end to end at toy size: teacher, runs, cost, report, plot, resume."""
+import json
+import os
+import os.path as osp
+import subprocess
+import sys
+
+import pytest
+
+REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
+BENCH = osp.join(REPO, 'tools', 'benchmark', 'run_benchmark.py')
+
+
+def run(args, **kwargs):
+    env = dict(os.environ, PYTHONPATH=REPO)
+    return subprocess.run([sys.executable, BENCH] + args, cwd=REPO, env=env, text=True,
+                          capture_output=True, **kwargs)
+
+
+def test_help_lists_the_options():
+    out = run(['--help']).stdout
+    for option in ('--quick', '--methods', '--seeds', '--variant', '--report-only'):
+        assert option in out
+
+
+def test_unknown_method_is_refused():
+    proc = run(['--methods', 'nosuchkd', '--report-only'])
+    assert proc.returncode != 0 and "unknown method 'nosuchkd'" in proc.stderr
+
+
+def test_toy_benchmark_runs_reports_and_resumes(tmp_path):
+    out = tmp_path / 'bench'
+    args = ['--methods', 'tid', '--variant', 'tid-half=tid:model.distiller.loss_weight=0.5',
+            '--iters', '2', '--teacher-iters', '2', '--seeds', '0', '--val-images', '4',
+            '--cost-steps', '1', '--cost-warmup', '0', '--out-dir', str(out),
+            '--doc', str(out / 'report.md'), '--plot', str(out / 'plot.png')]
+    first = run(args)
+    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
+    assert '[1/3] student seed 0: training' in first.stdout
+    for name in ('student', 'tid', 'tid-half'):
+        with open(out / 'runs' / name / 'seed0' / 'result.json') as f:
+            result = json.load(f)
+        assert result['iters'] == 2 and 'coco/bbox_mAP' in result['metrics']
+        assert result['peak_rss_mb'] > 100
+        assert not [f for f in os.listdir(out / 'runs' / name / 'seed0') if f.endswith('.pth')]
+        with open(out / 'cost' / f'{name}.json') as f:
+            cost = json.load(f)
+        assert cost['ratio'] > 0 and cost['steps'] == 1
+    assert 'model.distiller.loss_weight=0.5' in ' '.join(result['options'])
+    assert 'tid_blocks_ms' in json.load(open(out / 'cost' / 'tid.json'))
+    report = (out / 'report.md').read_text()
+    for text in ('| student alone |', '| TID |', '| tid-half |', 'DIEM (ms)', 'step cost ratio',
+                 '<!-- notes:start -->'):
+        assert text in report, text
+    assert (out / 'plot.png').read_bytes()[:4] == b'\x89PNG'
+    summary = json.load(open(out / 'summary.json'))
+    assert set(summary['rows']) == {'student', 'tid', 'tid-half'}
+    # hand-written notes survive a rewrite; finished runs are not redone
+    (out / 'report.md').write_text(report.replace(
+        '<!-- notes:start -->', '<!-- notes:start -->\nkept by hand'))
+    log = out / 'runs' / 'tid' / 'seed0' / 'train.log'
+    size = log.stat().st_size
+    second = run(args)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert second.stdout.count('done before') == 3
+    assert log.stat().st_size == size
+    assert 'kept by hand' in (out / 'report.md').read_text()
