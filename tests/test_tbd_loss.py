@@ -74,8 +74,8 @@ def reference(head_s, head_t, feats_s, feats_t, out_s, out_t, samples, balance=0
         hw = fs.shape[-2] * fs.shape[-1]
         per_image = []
         for i in range(b):
-            zs = (fs[i] - fs[i].mean((1, 2), keepdim=True)) / (fs[i].std((1, 2), keepdim=True) + 1e-6)
-            zt = (ft[i] - ft[i].mean((1, 2), keepdim=True)) / (ft[i].std((1, 2), keepdim=True) + 1e-6)
+            zs = (fs[i] - fs[i].mean((1, 2), keepdim=True)) / fs[i].std((1, 2), unbiased=False, keepdim=True)
+            zt = (ft[i] - ft[i].mean((1, 2), keepdim=True)) / ft[i].std((1, 2), unbiased=False, keepdim=True)
             d = ((zs - zt)**2).mean(0).flatten()
             rc, rr = s_t[i, start:start + hw], q_t[i, start:start + hw]
             per_image.append(balance * (rc * d).sum() / max(float(rc.sum()), 1e-6) +

@@ -99,14 +99,14 @@ class TIDLoss(nn.Module):
         check_feature_pairs('loss_tid', self.align, feats_S, feats_T)
         region = self.compute_regions(head_outputs_S, head_outputs_T, data_samples)
         sizes = [f.shape[-2] * f.shape[-1] for f in feats_T]
-        loss, shares = feats_S[0].new_zeros(()), []
         with record_function('TID.SFDM'):
-            for feat_s, feat_t, reg in zip(feats_S, feats_T, region.split(sizes, dim=1)):
-                if self.align is not None:
-                    feat_s = self.align(feat_s)
-                loss = loss + self.sfdm.level_loss(feat_s, feat_t, reg)
-                shares.append(self.sfdm.region_shares(reg))
-        self.last_region_shares = torch.stack(shares)
+            weights = self.sfdm.location_weights(region, sizes)
+            if self.align is not None:
+                feats_S = [self.align(f) for f in feats_S]
+            loss = self.sfdm.loss(feats_S, feats_T, weights)
+            with torch.no_grad():
+                self.last_region_shares = torch.stack(
+                    [self.sfdm.region_shares(r) for r in region.split(sizes, dim=1)])
         return self.loss_weight * loss
 
     @torch.no_grad()

@@ -66,29 +66,32 @@ def decode_dense_head(head: nn.Module, head_outputs: Sequence[Sequence[Tensor]])
     cls_scores, bbox_preds = head_outputs[0], head_outputs[1]
     sizes = [tuple(c.shape[-2:]) for c in cls_scores]
     b, device, dtype = cls_scores[0].size(0), cls_scores[0].device, cls_scores[0].dtype
-    num_classes = head.cls_out_channels
-    priors = head.prior_generator.grid_priors(sizes, dtype=dtype, device=device)
-    boxes, scores = [], []
-    for lvl, (cls_score, bbox_pred, prior) in enumerate(zip(cls_scores, bbox_preds, priors)):
-        stride = head.prior_generator.strides[lvl][0]
-        cls = _flatten_level(cls_score, num_classes)
-        if isinstance(head, GFLHead):
-            dist = head.integral(_flatten_level(bbox_pred, 4 * (head.reg_max + 1)).flatten(0, 1))
-            points = head.anchor_center(prior).repeat(b, 1)
-            box = head.bbox_coder.decode(points, dist * stride)
-        elif isinstance(head, FCOSHead):
-            dist = _flatten_level(bbox_pred, 4).flatten(0, 1)
-            if head.norm_on_bbox and head.training:  # FCOS predicts stride units while training
-                dist = dist * stride
-            box = head.bbox_coder.decode(prior.repeat(b, 1), dist)
-        else:  # ATSSHead, RetinaHead: deltas w.r.t. anchors
-            deltas = _flatten_level(bbox_pred, head.bbox_coder.encode_size).flatten(0, 1)
-            box = head.bbox_coder.decode(prior.repeat(b, 1), deltas)
-        boxes.append(box.reshape(b, -1, 4))
-        scores.append(_class_probs(head, cls))
+    # all levels at once: (B, sum_l H_l W_l A, K), in the order of grid_priors
+    level_priors = head.prior_generator.grid_priors(sizes, dtype=dtype, device=device)
+    priors = torch.cat(level_priors)
+    cls = torch.cat([_flatten_level(c, head.cls_out_channels) for c in cls_scores], 1)
+    if isinstance(head, GFLHead):
+        bins = 4 * (head.reg_max + 1)
+        reg = torch.cat([_flatten_level(r, bins) for r in bbox_preds], 1)
+        strides = torch.cat([p.new_full((len(p), 1), s[0])
+                             for p, s in zip(level_priors, head.prior_generator.strides)])
+        dist = head.integral(reg.reshape(-1, bins)).reshape(b, -1, 4) * strides
+        boxes = head.bbox_coder.decode(head.anchor_center(priors).repeat(b, 1),
+                                       dist.reshape(-1, 4))
+    elif isinstance(head, FCOSHead):
+        dist = torch.cat([_flatten_level(r, 4) for r in bbox_preds], 1)
+        if head.norm_on_bbox and head.training:  # FCOS predicts stride units while training
+            strides = torch.cat([p.new_full((len(p), 1), s[0])
+                                 for p, s in zip(level_priors, head.prior_generator.strides)])
+            dist = dist * strides
+        boxes = head.bbox_coder.decode(priors.repeat(b, 1), dist.reshape(-1, 4))
+    else:  # ATSSHead, RetinaHead: deltas w.r.t. anchors
+        size = head.bbox_coder.encode_size
+        deltas = torch.cat([_flatten_level(r, size) for r in bbox_preds], 1)
+        boxes = head.bbox_coder.decode(priors.repeat(b, 1), deltas.reshape(-1, size))
     num_priors = head.prior_generator.num_base_priors[0]
-    boxes = torch.cat(boxes, 1).reshape(b, -1, num_priors, 4)
-    scores = torch.cat(scores, 1)
+    boxes = boxes.reshape(b, -1, num_priors, 4)
+    scores = _class_probs(head, cls)
     scores = scores.reshape(b, -1, num_priors, scores.size(-1))
     return DensePredictions(boxes, scores, sizes)
 

@@ -9,8 +9,9 @@ and the weights below are our documented choices (``docs/method.md``):
   ``'key_first'``: high = K, medium = W minus K, low = neither. Without weak areas (ablation)
   both rules give high = K, medium = empty.
 * with ``normalize=True`` (default) each feature map is first standardised per image and
-  channel over its locations (as PKD does), so the loss does not depend on the feature scale of
-  the two detectors (FPN outputs of detectors trained from scratch reach magnitudes of 10+);
+  channel over its locations (zero mean, unit population variance: an affine-free instance
+  norm; PKD standardises likewise per channel), so the loss does not depend on the feature
+  scale of the two detectors (FPN outputs of detectors trained from scratch reach 10+);
 * per level ``l`` and image ``b``, each region is normalised by its own size::
 
       L_tid = sum_l mean_b sum_{r in (high, medium, low)} w_r * sum_{p in R_r} d_p / max(1, |R_r|)
@@ -84,10 +85,9 @@ class SFDM:
 
     @staticmethod
     def standardize(feat: Tensor, eps: float = 1e-6) -> Tensor:
-        """Zero mean, unit variance per image and channel over the locations (B, C, H, W)."""
-        mean = feat.mean(dim=(2, 3), keepdim=True)
-        std = feat.std(dim=(2, 3), keepdim=True) if feat[0, 0].numel() > 1 else torch.ones_like(mean)
-        return (feat - mean) / (std + eps)
+        """Zero mean, unit (population) variance per image and channel over the locations,
+        (B, C, H, W): ``torch.nn.functional.instance_norm`` without affine parameters."""
+        return torch.nn.functional.instance_norm(feat, eps=eps)
 
     def attention_maps(self, feat: Tensor) -> Tuple[Tensor, Tensor]:
         """FGD attention of a feature map (B, C, H, W): spatial (B, H, W), channel (B, C)."""
@@ -97,38 +97,72 @@ class SFDM:
         channel = c * torch.softmax(value.mean((2, 3)) / self.temp, dim=1)
         return spatial, channel
 
-    def level_loss(self, feat_s: Tensor, feat_t: Tensor, region: Tensor) -> Tensor:
-        """Distillation loss of one level, averaged over the batch.
+    @torch.no_grad()
+    def location_weights(self, region: Tensor, level_sizes: Sequence[int]) -> Tensor:
+        """Weight of every location: its region's weight over the region's size in its level
+        and image, ``w_r / max(1, |R_r|)``, for all levels at once.
+
+        Args:
+            region (Tensor): (B, N) region index from :meth:`regions`, levels concatenated.
+            level_sizes (list[int]): ``H_l * W_l`` per level (sum N).
+
+        Returns:
+            Tensor: (B, N) float.
+        """
+        level = torch.repeat_interleave(
+            torch.arange(len(level_sizes), device=region.device),
+            torch.as_tensor(level_sizes, device=region.device))
+        key = level[None] * 3 + region  # (B, N): (level, region) cell
+        counts = torch.nn.functional.one_hot(key, 3 * len(level_sizes)).sum(1)  # (B, 3L)
+        weights = torch.tensor(self.weights, device=region.device)[region]
+        return weights / counts.gather(1, key).clamp(min=1)
+
+    def distance(self, feat_s: Tensor, feat_t: Tensor) -> Tuple[Tensor, Tensor]:
+        """Per-location distance ``d_p`` (B, H*W) and the attention-transfer term (scalar).
 
         Args:
             feat_s (Tensor): (B, C, H, W) student features (already aligned to the teacher).
-            feat_t (Tensor): (B, C, H, W) teacher features.
-            region (Tensor): (B, H*W) region index from :meth:`regions`.
-
-        Returns:
-            Tensor: scalar.
+            feat_t (Tensor): (B, C, H, W) teacher features (no gradient flows into them).
         """
         feat_t = feat_t.detach()
         if self.normalize:
             feat_s, feat_t = self.standardize(feat_s), self.standardize(feat_t)
         sq = (feat_s - feat_t).pow(2)
-        loss = feat_s.new_zeros(())
+        extra = feat_s.new_zeros(())
         if self.attention:
             with torch.no_grad():
                 s_t, c_t = self.attention_maps(feat_t)
-            sq = (sq * c_t[:, :, None, None]).mean(1) * s_t
+            d = (sq * c_t[:, :, None, None]).mean(1) * s_t
             if self.gamma > 0:
                 s_s, c_s = self.attention_maps(feat_s)
                 b = feat_s.size(0)
-                loss = loss + self.gamma * ((s_s - s_t).abs().sum() + (c_s - c_t).abs().sum()) / b
+                extra = self.gamma * ((s_s - s_t).abs().sum() + (c_s - c_t).abs().sum()) / b
         else:
-            sq = sq.mean(1)
-        d = sq.flatten(1)  # (B, H*W)
-        onehot = torch.nn.functional.one_hot(region, 3).to(d.dtype)  # (B, H*W, 3)
-        sums = torch.einsum('bn,bnr->br', d, onehot)
-        counts = onehot.sum(1).clamp(min=1)
-        weights = d.new_tensor(self.weights)
-        return loss + (sums / counts * weights).sum(1).mean()
+            d = sq.mean(1)
+        return d.flatten(1), extra
+
+    def loss(self, feats_s: Sequence[Tensor], feats_t: Sequence[Tensor],
+             weights: Tensor) -> Tensor:
+        """Region-normalised distillation loss over all levels, averaged over the batch.
+
+        Args:
+            feats_s / feats_t (list[Tensor]): per level (B, C, H_l, W_l).
+            weights (Tensor): (B, N) from :meth:`location_weights`.
+
+        Returns:
+            Tensor: scalar.
+        """
+        dists, extra = [], feats_s[0].new_zeros(())
+        for feat_s, feat_t in zip(feats_s, feats_t):
+            d, e = self.distance(feat_s, feat_t)
+            dists.append(d)
+            extra = extra + e
+        return (torch.cat(dists, 1) * weights).sum(1).mean() + extra
+
+    def level_loss(self, feat_s: Tensor, feat_t: Tensor, region: Tensor) -> Tensor:
+        """The loss of one level (B, C, H, W) with its region index (B, H*W)."""
+        weights = self.location_weights(region, [region.size(1)])
+        return self.loss([feat_s], [feat_t], weights)
 
     @staticmethod
     @torch.no_grad()
