@@ -107,3 +107,11 @@ def test_gradient_reaches_the_student_only():
 def test_region_shares():
     shares = SFDM.region_shares(torch.tensor([[0, 2, 1, 2]]))
     assert torch.allclose(shares, torch.tensor([0.25, 0.25, 0.5]))
+
+
+def test_a_single_location_level_standardises_to_zero():
+    feat = torch.randn(2, 4, 1, 1, requires_grad=True)
+    out = SFDM.standardize(feat)
+    assert torch.equal(out, torch.zeros_like(out))
+    SFDM().level_loss(feat, torch.randn(2, 4, 1, 1), torch.tensor([[0], [2]])).backward()
+    assert feat.grad is not None and torch.isfinite(feat.grad).all()

@@ -86,7 +86,10 @@ class SFDM:
     @staticmethod
     def standardize(feat: Tensor, eps: float = 1e-6) -> Tensor:
         """Zero mean, unit (population) variance per image and channel over the locations,
-        (B, C, H, W): ``torch.nn.functional.instance_norm`` without affine parameters."""
+        (B, C, H, W): ``torch.nn.functional.instance_norm`` without affine parameters. A 1 x 1
+        map (the top FPN level of a small image) standardises to zeros."""
+        if feat.shape[-1] * feat.shape[-2] == 1:
+            return feat - feat.detach()
         return torch.nn.functional.instance_norm(feat, eps=eps)
 
     def attention_maps(self, feat: Tensor) -> Tuple[Tensor, Tensor]:
