@@ -36,7 +36,7 @@ def test_toy_benchmark_runs_reports_and_resumes(tmp_path):
             '--doc', str(out / 'report.md'), '--plot', str(out / 'plot.png')]
     first = run(args)
     assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert '[1/3] student seed 0: training' in first.stdout
+    assert 'student seed 0: training' in first.stdout and '/3] tid-half seed 0' in first.stdout
     for name in ('student', 'tid', 'tid-half'):
         with open(out / 'runs' / name / 'seed0' / 'result.json') as f:
             result = json.load(f)

@@ -112,24 +112,26 @@ def data_fingerprint(data_root: str = DATA_ROOT) -> str:
     return h.hexdigest()[:16]
 
 
-def repo_env() -> dict:
+def repo_env(extra: Optional[dict] = None) -> dict:
     """The environment for child processes: this working tree's ``tid_mmdet`` first on the
-    path (not an older installed copy), unbuffered output."""
+    path (not an older installed copy), unbuffered output, plus ``extra``."""
     path = os.environ.get('PYTHONPATH', '')
     return dict(os.environ, PYTHONUNBUFFERED='1',
-                PYTHONPATH=REPO + (os.pathsep + path if path else ''))
+                PYTHONPATH=REPO + (os.pathsep + path if path else ''), **(extra or {}))
 
 
-def run_logged(cmd: List[str], log_path: str, on_line: Optional[Callable[[str], None]] = None):
+def run_logged(cmd: List[str], log_path: str, on_line: Optional[Callable[[str], None]] = None,
+               env: Optional[dict] = None):
     """Run ``cmd`` in the repo, append its output to ``log_path`` and hand every line to
-    ``on_line``. Returns the child's ``resource.struct_rusage`` (peak RSS etc.).
+    ``on_line``; ``env`` adds environment variables. Returns the child's
+    ``resource.struct_rusage`` (peak RSS etc.).
 
     Raises:
         subprocess.CalledProcessError: when the command fails.
     """
     os.makedirs(osp.dirname(log_path), exist_ok=True)
     proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=repo_env())
+                            text=True, env=repo_env(env))
     with open(log_path, 'a') as log:
         for line in proc.stdout:
             log.write(line)
