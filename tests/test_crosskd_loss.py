@@ -58,9 +58,9 @@ def feats(seed, grad=False):
             for s in STRIDES]
 
 
-def recorded_step(kind, head_s, head_t, feats_s, feats_t, idx):
+def recorded_step(kind, head_s, head_t, feats_s, feats_t, idx, boxes=BOXES):
     """What the distiller hands CrossKDLoss: tower taps, teacher outputs, student targets."""
-    _, samples = make_batch(BOXES, size=(SIZE, SIZE), num_classes=C)
+    _, samples = make_batch(boxes, size=(SIZE, SIZE), num_classes=C)
     hold = dict(
         cls_hold=dict(type='ModuleOutputs', source=f'cls_convs.{idx - 1}', _scope_='mmrazor'),
         reg_hold=dict(type='ModuleOutputs', source=f'reg_convs.{idx - 1}', _scope_='mmrazor'))
@@ -273,3 +273,11 @@ def test_errors_name_the_problem():
         crosskd('gfl', head_s, head_s, 5)
     with pytest.raises(RuntimeError, match='DenseHeadDistiller'):
         CrossKDLoss()([], [], [], [], [], ())
+
+
+@pytest.mark.parametrize('kind', sorted(HEADS))
+def test_images_without_ground_truth_give_finite_losses(kind):
+    head_s, head_t = build_head(kind, 0), build_head(kind, 1).eval()
+    inp = recorded_step(kind, head_s, head_t, feats(0), feats(1), idx=1, boxes=[[], []])
+    losses = crosskd(kind, head_s, head_t, 1)(**inp)
+    assert all(torch.isfinite(v) for v in losses.values()), losses

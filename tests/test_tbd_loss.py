@@ -126,3 +126,12 @@ def test_arguments_are_checked():
         TBDLoss(tfd_balance=1.5)
     with pytest.raises(RuntimeError, match='DenseHeadDistiller'):
         TBDLoss()(features(0), features(1), None, None, [])
+
+
+def test_images_without_ground_truth_give_finite_losses():
+    head_s, head_t = tiny_gfl_head(0), tiny_gfl_head(1)
+    feats_s, feats_t = features(0), features(1)
+    for boxes in ([[], []], [[[8, 8, 60, 70]], []]):
+        _, samples = make_batch(boxes, num_classes=4)
+        losses = tbd(head_s, head_t)(feats_s, feats_t, head_s(feats_s), head_t(feats_t), samples)
+        assert all(torch.isfinite(v) for v in losses.values()), losses
