@@ -1,26 +1,12 @@
-# CrossKD (arXiv 2306.11369) for FCOSHeads with 4 stacked convs: the student's tower features after
-# conv 1 (post-activation, which is what the official code effectively holds) go through
-# the teacher's convs 2.. and predictors (reused_teacher_head_idx=2, official).
-# FCOS: KDQualityFocalLoss (weight 0.4) + IoU (weight 0.75), averaged by the centerness-target sum.
-# Recorders: both towers' hold point (one record per FPN level), the teacher head's outputs and
-# the student head's own label assignment of the step (its get_targets, recorded, not re-run).
+# CrossKD for FCOSHeads (4 stacked convs): the official index is 2, so the student's features are
+# held after tower conv 1. KDQualityFocalLoss (weight 0.4) + IoU (weight 0.75), averaged by the
+# centerness-target sum (CrossKDLoss's FCOS defaults).
+_base_ = ['./crosskd_distiller.py']
+_hold = dict(
+    cls_hold=dict(type='ModuleOutputs', source='bbox_head.cls_convs.1'),
+    reg_hold=dict(type='ModuleOutputs', source='bbox_head.reg_convs.1'))
 crosskd_distiller = dict(
-    type='DenseHeadDistiller',
     student_recorders=dict(
-        cls_hold=dict(type='ModuleOutputs', source='bbox_head.cls_convs.1'),
-        reg_hold=dict(type='ModuleOutputs', source='bbox_head.reg_convs.1'),
-        targets=dict(type='MethodOutputs',
-                     source='mmdet.models.dense_heads.fcos_head.FCOSHead.get_targets')),
-    teacher_recorders=dict(
-        cls_hold=dict(type='ModuleOutputs', source='bbox_head.cls_convs.1'),
-        reg_hold=dict(type='ModuleOutputs', source='bbox_head.reg_convs.1'),
-        head=dict(type='ModuleOutputs', source='bbox_head')),
-    distill_losses=dict(loss_crosskd=dict(type='CrossKDLoss', reused_teacher_head_idx=2)),
-    loss_forward_mappings=dict(
-        loss_crosskd=dict(
-            cls_feats_S=dict(from_student=True, recorder='cls_hold', record_idx='all'),
-            reg_feats_S=dict(from_student=True, recorder='reg_hold', record_idx='all'),
-            cls_feats_T=dict(from_student=False, recorder='cls_hold', record_idx='all'),
-            reg_feats_T=dict(from_student=False, recorder='reg_hold', record_idx='all'),
-            head_outputs_T=dict(from_student=False, recorder='head'),
-            targets=dict(from_student=True, recorder='targets'))))
+        _hold, targets=dict(source='mmdet.models.dense_heads.fcos_head.FCOSHead.get_targets')),
+    teacher_recorders=_hold,
+    distill_losses=dict(loss_crosskd=dict(reused_teacher_head_idx=2)))

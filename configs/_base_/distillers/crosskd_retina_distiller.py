@@ -1,26 +1,6 @@
-# CrossKD (arXiv 2306.11369) for RetinaHeads with 4 stacked convs: the student's tower features after
-# conv 2 (post-activation, which is what the official code effectively holds) go through
-# the teacher's convs 3.. and predictors (reused_teacher_head_idx=3, official).
-# RetinaNet: KDQualityFocalLoss + GIoU (weight 1); label weights 0 on ignored anchors.
-# Recorders: both towers' hold point (one record per FPN level), the teacher head's outputs and
-# the student head's own label assignment of the step (its get_targets, recorded, not re-run).
-crosskd_distiller = dict(
-    type='DenseHeadDistiller',
-    student_recorders=dict(
-        cls_hold=dict(type='ModuleOutputs', source='bbox_head.cls_convs.2'),
-        reg_hold=dict(type='ModuleOutputs', source='bbox_head.reg_convs.2'),
-        targets=dict(type='MethodOutputs',
-                     source='mmdet.models.dense_heads.retina_head.RetinaHead.get_targets')),
-    teacher_recorders=dict(
-        cls_hold=dict(type='ModuleOutputs', source='bbox_head.cls_convs.2'),
-        reg_hold=dict(type='ModuleOutputs', source='bbox_head.reg_convs.2'),
-        head=dict(type='ModuleOutputs', source='bbox_head')),
-    distill_losses=dict(loss_crosskd=dict(type='CrossKDLoss', reused_teacher_head_idx=3)),
-    loss_forward_mappings=dict(
-        loss_crosskd=dict(
-            cls_feats_S=dict(from_student=True, recorder='cls_hold', record_idx='all'),
-            reg_feats_S=dict(from_student=True, recorder='reg_hold', record_idx='all'),
-            cls_feats_T=dict(from_student=False, recorder='cls_hold', record_idx='all'),
-            reg_feats_T=dict(from_student=False, recorder='reg_hold', record_idx='all'),
-            head_outputs_T=dict(from_student=False, recorder='head'),
-            targets=dict(from_student=True, recorder='targets'))))
+# CrossKD for RetinaHeads (4 stacked convs, reused_teacher_head_idx=3, official):
+# KDQualityFocalLoss + GIoU (weight 1); label weights 0 on ignored anchors. Only the recorded
+# get_targets changes (RetinaHead inherits AnchorHead's).
+_base_ = ['./crosskd_distiller.py']
+crosskd_distiller = dict(student_recorders=dict(targets=dict(
+    source='mmdet.models.dense_heads.retina_head.RetinaHead.get_targets')))
