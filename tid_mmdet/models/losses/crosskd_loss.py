@@ -73,6 +73,7 @@ class CrossKDLoss(nn.Module):
         loss_center_kd (dict, optional): ATSS centerness KD loss. Defaults to sigmoid
             ``CrossEntropyLoss(loss_weight=1.0)``.
         dfl_class_reduction (str): GFL only: 'sum' (official) or 'mean' over the bins.
+        loss_weight (float): multiplies every term. Defaults to 1.0.
     """
 
     def __init__(self,
@@ -80,7 +81,8 @@ class CrossKDLoss(nn.Module):
                  loss_cls_kd: Optional[dict] = None,
                  loss_reg_kd: Optional[dict] = None,
                  loss_center_kd: Optional[dict] = None,
-                 dfl_class_reduction: str = 'sum') -> None:
+                 dfl_class_reduction: str = 'sum',
+                 loss_weight: float = 1.0) -> None:
         super().__init__()
         if dfl_class_reduction not in ('sum', 'mean'):
             raise ValueError(f"CrossKD dfl_class_reduction must be 'sum' or 'mean', got "
@@ -88,6 +90,7 @@ class CrossKDLoss(nn.Module):
         self.reused_idx = reused_teacher_head_idx
         self.cfgs = dict(cls=loss_cls_kd, reg=loss_reg_kd, center=loss_center_kd)
         self.dfl_class_reduction = dfl_class_reduction
+        self.loss_weight = loss_weight
         self._heads = None
         self.loss_cls_kd = self.loss_reg_kd = self.loss_center_kd = None
 
@@ -161,6 +164,8 @@ class CrossKDLoss(nn.Module):
             ctr_x = flatten_head_outputs(cross[2], 1).reshape(-1)[pos]
             ctr_t = flatten_head_outputs(head_outputs_T[2], 1).reshape(-1)[pos].detach().sigmoid()
             losses['loss_center_kd'] = self.loss_center_kd(ctr_x, ctr_t, avg_factor=tg.num_pos)
+        if self.loss_weight != 1.0:
+            losses = {k: self.loss_weight * v for k, v in losses.items()}
         return losses
 
     def _reg_loss(self, head: nn.Module, bbox_x: Sequence[Tensor], bbox_t: Sequence[Tensor],
