@@ -115,3 +115,14 @@ def test_a_single_location_level_standardises_to_zero():
     assert torch.equal(out, torch.zeros_like(out))
     SFDM().level_loss(feat, torch.randn(2, 4, 1, 1), torch.tensor([[0], [2]])).backward()
     assert feat.grad is not None and torch.isfinite(feat.grad).all()
+
+
+def test_level_normalised_loss_by_hand():
+    feat_s, feat_t = _features()
+    region = torch.tensor([[0, 2, 1, 2]])
+    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, region_norm='level')
+    # d = (1, 2, 4.5, 0.5) at the 4 locations; a weighted mean over the level's 4 locations
+    expected = (1.0 * 1 + 0.1 * 2 + 0.5 * 4.5 + 0.1 * 0.5) / 4
+    assert sfdm.level_loss(feat_s, feat_t, region).item() == pytest.approx(expected)
+    with pytest.raises(ValueError, match='region_norm'):
+        SFDM(region_norm='box')

@@ -54,6 +54,20 @@ class Method(NamedTuple):
         return self.config != STUDENT
 
 
+def split_options(text: str) -> List[str]:
+    """``a=1,b=(2,3),c=[4,5]`` -> ``['a=1', 'b=(2,3)', 'c=[4,5]']`` (commas inside brackets stay)."""
+    out, depth, current = [], 0, ''
+    for char in text:
+        depth += char in '([{'
+        depth -= char in ')]}'
+        if char == ',' and depth == 0:
+            out.append(current)
+            current = ''
+        else:
+            current += char
+    return [o for o in out + [current] if o]
+
+
 def resolve(names: List[str], variants: List[str]) -> List[Method]:
     """Methods by name, plus variants ``NAME=BASE[:key=value,key=value]`` of known methods."""
     out = []
@@ -67,7 +81,7 @@ def resolve(names: List[str], variants: List[str]) -> List[Method]:
         if not name or base not in ALL:
             raise SystemExit(f'--variant {spec!r}: expected NAME=BASE[:key=value,...] with BASE '
                              f'one of {", ".join(ALL)}')
-        out.append(Method(name, ALL[base], [o for o in opts.split(',') if o]))
+        out.append(Method(name, ALL[base], split_options(opts)))
     if not any(m.name == 'student' for m in out):
         out.insert(0, Method('student', STUDENT, []))  # every table needs the baseline
     return out

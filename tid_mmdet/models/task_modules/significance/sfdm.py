@@ -44,6 +44,9 @@ class SFDM:
             Defaults to False.
         temp (float): attention temperature (FGD: 0.5).
         gamma (float): attention-transfer weight (FGD: 5e-4).
+        region_norm (str): 'region' (each region averaged over its own locations, the default)
+            or 'level' (every location weighted by its region's weight, averaged over the
+            level).
     """
 
     def __init__(self,
@@ -52,13 +55,17 @@ class SFDM:
                  normalize: bool = True,
                  attention: bool = False,
                  temp: float = 0.5,
-                 gamma: float = 5e-4) -> None:
+                 gamma: float = 5e-4,
+                 region_norm: str = 'region') -> None:
+        if region_norm not in ('region', 'level'):
+            raise ValueError(f"SFDM region_norm must be 'region' or 'level', got {region_norm!r}")
         if region_rule not in ('and_xor', 'key_first'):
             raise ValueError(f"SFDM region_rule must be 'and_xor' or 'key_first', got {region_rule!r}")
         if len(weights) != 3 or min(weights) < 0:
             raise ValueError(f'SFDM weights takes 3 non-negative values (high, medium, low), got {weights}')
         self.region_rule, self.weights = region_rule, tuple(float(w) for w in weights)
         self.normalize, self.attention, self.temp, self.gamma = normalize, attention, temp, gamma
+        self.region_norm = region_norm
 
     @torch.no_grad()
     def regions(self, key: Tensor, weak: Tensor, use_weak_areas: bool = True) -> Tensor:
@@ -102,8 +109,10 @@ class SFDM:
 
     @torch.no_grad()
     def location_weights(self, region: Tensor, level_sizes: Sequence[int]) -> Tensor:
-        """Weight of every location: its region's weight over the region's size in its level
-        and image, ``w_r / max(1, |R_r|)``, for all levels at once.
+        """Weight of every location, for all levels at once: its region's weight over the
+        region's size in its level and image, ``w_r / max(1, |R_r|)`` (``region_norm='region'``),
+        or over the level's size, ``w_r / (H_l W_l)`` (``'level'``: a weighted mean over the
+        level, where a region's share of the loss grows with its area).
 
         Args:
             region (Tensor): (B, N) region index from :meth:`regions`, levels concatenated.
@@ -115,9 +124,12 @@ class SFDM:
         level = torch.repeat_interleave(
             torch.arange(len(level_sizes), device=region.device),
             torch.as_tensor(level_sizes, device=region.device))
+        weights = torch.tensor(self.weights, device=region.device)[region]
+        if self.region_norm == 'level':
+            sizes = torch.as_tensor(level_sizes, device=region.device, dtype=weights.dtype)
+            return weights / sizes[level][None]
         key = level[None] * 3 + region  # (B, N): (level, region) cell
         counts = torch.nn.functional.one_hot(key, 3 * len(level_sizes)).sum(1)  # (B, 3L)
-        weights = torch.tensor(self.weights, device=region.device)[region]
         return weights / counts.gather(1, key).clamp(min=1)
 
     def distance(self, feat_s: Tensor, feat_t: Tensor) -> Tuple[Tensor, Tensor]:
