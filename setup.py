@@ -41,8 +41,10 @@ add_mim_extension()
 setup(
     name='tid_mmdet',
     version=read_version(),
-    description='Task Integration Distillation (TID) and baselines for MMDetection 3.x / MMRazor 1.x',
-    long_description=open(osp.join(HERE, 'README.md')).read() if osp.exists(osp.join(HERE, 'README.md')) else '',
+    description=('Task Integration Distillation (TID) and baselines for MMDetection 3.x / '
+                 'MMRazor 1.x'),
+    long_description=(open(osp.join(HERE, 'README.md')).read()
+                      if osp.exists(osp.join(HERE, 'README.md')) else ''),
     long_description_content_type='text/markdown',
     python_requires='>=3.8',
     packages=find_packages(include=['tid_mmdet', 'tid_mmdet.*']),

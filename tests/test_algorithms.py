@@ -37,11 +37,14 @@ def test_init_student_copies_the_teachers_neck_and_head_after_init_weights():
     student, teacher = model.student.state_dict(), model.teacher.state_dict()
     head = [k for k in student if k.startswith('bbox_head.')]
     assert head and all(torch.equal(student[k], teacher[k]) for k in head)
-    assert torch.equal(student['neck.fpn_convs.0.conv.weight'], teacher['neck.fpn_convs.0.conv.weight'])
+    fpn = 'neck.fpn_convs.0.conv.weight'
+    assert torch.equal(student[fpn], teacher[fpn])
     # lateral convs differ in width (student backbone 16..128 channels, teacher 128..1024): kept
-    assert student['neck.lateral_convs.0.conv.weight'].shape != teacher['neck.lateral_convs.0.conv.weight'].shape
+    lateral = 'neck.lateral_convs.0.conv.weight'
+    assert student[lateral].shape != teacher[lateral].shape
     # the backbone is never copied (and is a different depth anyway)
-    assert not torch.equal(student['backbone.conv1.weight'][:1], teacher['backbone.conv1.weight'][:1, :3])
+    stem = 'backbone.conv1.weight'
+    assert not torch.equal(student[stem][:1], teacher[stem][:1, :3])
     # without the option the head stays the student's own
     plain = build(f'configs/fgd/fgd_{PAIR}.py')
     plain.init_weights()

@@ -5,7 +5,6 @@ import os.path as osp
 import subprocess
 import sys
 
-import pytest
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 BENCH = osp.join(REPO, 'tools', 'benchmark', 'run_benchmark.py')

@@ -184,8 +184,9 @@ def reference(kind, head_s, head_t, inp, idx):
                         if kind == 'gfl':
                             bins = reg_dim // 4
                             for side in range(4):
-                                lx = torch.log_softmax(rx[side * bins:(side + 1) * bins].double(), 0)
-                                q = torch.softmax(rt[side * bins:(side + 1) * bins].double(), 0)
+                                span = slice(side * bins, (side + 1) * bins)
+                                lx = torch.log_softmax(rx[span].double(), 0)
+                                q = torch.softmax(rt[span].double(), 0)
                                 reg_kl = (q * (q.log() - lx)).sum().item()
                                 reg_sum_term = wt * reg_kl
                                 cls_sum, reg_sum = cls_sum, reg_sum + reg_sum_term
@@ -193,8 +194,10 @@ def reference(kind, head_s, head_t, inp, idx):
                         else:
                             prior = priors[n]
                             if kind == 'fcos':
-                                box_x = [prior[0] - rx[0], prior[1] - rx[1], prior[0] + rx[2], prior[1] + rx[3]]
-                                box_t = [prior[0] - rt[0], prior[1] - rt[1], prior[0] + rt[2], prior[1] + rt[3]]
+                                box_x = [prior[0] - rx[0], prior[1] - rx[1],
+                                         prior[0] + rx[2], prior[1] + rx[3]]
+                                box_t = [prior[0] - rt[0], prior[1] - rt[1],
+                                         prior[0] + rt[2], prior[1] + rt[3]]
                             else:
                                 box_x = head_s.bbox_coder.decode(prior[None], rx[None])[0]
                                 box_t = head_s.bbox_coder.decode(prior[None], rt[None])[0]

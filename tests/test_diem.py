@@ -64,7 +64,8 @@ def test_matched_gt_class_is_the_best_iou_gt():
 
 def test_multi_prior_locations_take_the_best_prior():
     boxes = torch.stack([BOXES, BOXES.flip(0)], 1)  # (N=4, A=2, 4)
-    scores = torch.nn.functional.one_hot(torch.stack([PRED_CLASS, PRED_CLASS.flip(0)], 1), 3).float()
+    classes = torch.stack([PRED_CLASS, PRED_CLASS.flip(0)], 1)
+    scores = torch.nn.functional.one_hot(classes, 3).float()
     preds = DensePredictions(boxes[None], scores[None], [(2, 2)])
     score = DIEM()(preds, *gt())
     # location 0: max(4.0, 0.8); 1: max(0.8, 3.0); 2: max(3.0, 0.8); 3: max(0.8, 4.0)

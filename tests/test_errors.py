@@ -61,7 +61,8 @@ def test_neck_width_mismatch_names_both_widths_and_the_connector_option():
 
 def test_unsupported_head_lists_supported_heads():
     loss = TIDLoss()
-    with pytest.raises(TypeError, match='RPNHead.*Supported heads.*GFLHead, ATSSHead, RetinaHead, FCOSHead'):
+    supported = 'RPNHead.*Supported heads.*GFLHead, ATSSHead, RetinaHead, FCOSHead'
+    with pytest.raises(TypeError, match=supported):
         init_default_scope('mmdet')
         from mmdet.registry import MODELS as MMDET_MODELS
         rpn = MMDET_MODELS.build(dict(type='RPNHead', in_channels=8, feat_channels=8,

@@ -35,8 +35,9 @@ def method_of(path):
 
 
 def configs_of(pair):
-    return sorted(p for d in METHOD_DIRS for p in glob.glob(osp.join(REPO, 'configs', d, '**', f'*_{pair}.py'),
-                                                           recursive=True))
+    return sorted(p for d in METHOD_DIRS
+                  for p in glob.glob(osp.join(REPO, 'configs', d, '**', f'*_{pair}.py'),
+                                     recursive=True))
 
 
 def flatten(d, prefix=''):

@@ -1,6 +1,5 @@
 """A short MMEngine Runner run of the TID config on synthetic data: train, validate (student
 and teacher), checkpoint, then resume from that checkpoint under the installed torch."""
-import copy
 import os.path as osp
 
 import pytest
@@ -31,7 +30,8 @@ def runner_cfg(data_root, work_dir, teacher_ckpt, max_iters):
         dl = cfg[loader]
         dl.dataset.data_root = data_root
         dl.batch_size, dl.num_workers, dl.persistent_workers = 4, 0, False
-    cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = data_root + 'annotations/instances_val.json'
+    ann_file = data_root + 'annotations/instances_val.json'
+    cfg.val_evaluator.ann_file = cfg.test_evaluator.ann_file = ann_file
     cfg.train_cfg.max_iters, cfg.train_cfg.val_interval = max_iters, 4
     cfg.param_scheduler = [dict(type='LinearLR', start_factor=0.5, by_epoch=False, begin=0, end=2)]
     cfg.default_hooks.checkpoint.interval = 4

@@ -58,7 +58,8 @@ def reference(head_s, head_t, feats_s, feats_t, out_s, out_t, samples, balance=0
                 iw = (min(box[2], g[2]) - max(box[0], g[0])).clamp(min=0)
                 ih = (min(box[3], g[3]) - max(box[1], g[1])).clamp(min=0)
                 inter = iw * ih
-                union = (box[2] - box[0]) * (box[3] - box[1]) + (g[2] - g[0]) * (g[3] - g[1]) - inter
+                union = ((box[2] - box[0]) * (box[3] - box[1]) +
+                         (g[2] - g[0]) * (g[3] - g[1]) - inter)
                 q = max(q, float(inter / union))
             s_t[i, j], q_t[i, j] = s, q
             hs = 1 - abs(float(s) - q)
@@ -74,8 +75,10 @@ def reference(head_s, head_t, feats_s, feats_t, out_s, out_t, samples, balance=0
         hw = fs.shape[-2] * fs.shape[-1]
         per_image = []
         for i in range(b):
-            zs = (fs[i] - fs[i].mean((1, 2), keepdim=True)) / fs[i].std((1, 2), unbiased=False, keepdim=True)
-            zt = (ft[i] - ft[i].mean((1, 2), keepdim=True)) / ft[i].std((1, 2), unbiased=False, keepdim=True)
+            zs = (fs[i] - fs[i].mean((1, 2), keepdim=True)) / fs[i].std(
+                (1, 2), unbiased=False, keepdim=True)
+            zt = (ft[i] - ft[i].mean((1, 2), keepdim=True)) / ft[i].std(
+                (1, 2), unbiased=False, keepdim=True)
             d = ((zs - zt)**2).mean(0).flatten()
             rc, rr = s_t[i, start:start + hw], q_t[i, start:start + hw]
             per_image.append(balance * (rc * d).sum() / max(float(rc.sum()), 1e-6) +

@@ -79,7 +79,8 @@ def test_channel_mismatch_names_both_widths_and_the_fix():
     feats_s, feats_t = features(0, channels=8), features(1, channels=16)
     _, samples = make_batch(BOXES, num_classes=4)
     loss_fn = loss_with_heads(head_s, head_t)
-    with pytest.raises(ValueError, match=r'8 channels.*16.*student_channels=8.*teacher_channels=16'):
+    message = r'8 channels.*16.*student_channels=8.*teacher_channels=16'
+    with pytest.raises(ValueError, match=message):
         loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_s), samples)
     # with the align conv it trains
     loss_fn = loss_with_heads(head_s, head_t, student_channels=8, teacher_channels=16)

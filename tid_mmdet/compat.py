@@ -8,7 +8,8 @@ mmrazor), idempotent, and covered by a test in ``tests/test_compat.py`` that fai
    private and then dereferences the placeholders at import time. The quantization code is not
    used by distillation, so we present an "old torch" version string to mmrazor *only while its
    modules are imported*; mmrazor then skips the quantization backends and every distillation
-   registry populates (also when MMEngine's registry imports them lazily later). ``torch.__version__`` is restored immediately afterwards.
+   registry populates (also when MMEngine's registry imports them lazily later).
+   ``torch.__version__`` is restored immediately afterwards.
 
 2. :func:`allow_mmengine_checkpoint_types` -- torch >= 2.6 loads checkpoints with
    ``weights_only=True`` by default, and mmengine 0.10.7 (``CheckpointLoader.load_from_local``)

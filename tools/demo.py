@@ -52,11 +52,13 @@ def main():
     start = time.time()
 
     banner('1/4 synthetic data')
-    subprocess.run([sys.executable, osp.join(REPO, 'tools/dataset_converters/generate_synthetic_data.py')],
+    generator = osp.join(REPO, 'tools/dataset_converters/generate_synthetic_data.py')
+    subprocess.run([sys.executable, generator],
                    check=True, cwd=REPO)
     banner('2/4 teacher and student-alone baseline (trained once, then cached in work_dirs/)')
     for name, cfg in (('teacher', TEACHER), ('student alone', STUDENT)):
-        cached = osp.isfile(osp.join(REPO, 'work_dirs', osp.splitext(osp.basename(cfg))[0], 'metrics.json'))
+        name_of_run = osp.splitext(osp.basename(cfg))[0]
+        cached = osp.isfile(osp.join(REPO, 'work_dirs', name_of_run, 'metrics.json'))
         if not cached:
             print(f'>> {name}: not cached yet, training it now (first run only; the teacher takes '
                   'about 40 min on 2 idle CPU cores (3200 iterations), the student about 6 min)',
@@ -81,7 +83,8 @@ def main():
           f'{100 * (d - s) / max(t - s, 1e-9):.0f}% of the teacher-student gap '
           f'({100 * (t - s):.1f} mAP).')
     if 'teacher.coco/bbox_mAP' in tid:
-        print(f"(teacher re-evaluated inside the distillation run: {100 * tid['teacher.coco/bbox_mAP']:.1f} mAP)")
+        print('(teacher re-evaluated inside the distillation run: '
+              f"{100 * tid['teacher.coco/bbox_mAP']:.1f} mAP)")
     print(f'TID run: {tid_minutes:.1f} min; whole demo: {(time.time() - start) / 60:.1f} min.')
     with open(osp.join(args.work_dir, 'demo_results.json'), 'w') as f:
         json.dump(dict(teacher=teacher, student=student, tid=tid), f, indent=2)

@@ -55,7 +55,8 @@ class Method(NamedTuple):
 
 
 def split_options(text: str) -> List[str]:
-    """``a=1,b=(2,3),c=[4,5]`` -> ``['a=1', 'b=(2,3)', 'c=[4,5]']`` (commas inside brackets stay)."""
+    """``a=1,b=(2,3),c=[4,5]`` -> ``['a=1', 'b=(2,3)', 'c=[4,5]']``: commas inside brackets
+    stay."""
     out, depth, current = [], 0, ''
     for char in text:
         depth += char in '([{'

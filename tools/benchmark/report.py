@@ -79,7 +79,8 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
     rows = {}
     for m in methods:
         runs = results.get(m.name, [])
-        row = dict(label=m.label, config=m.config, options=m.options, seeds=[r['seed'] for r in runs])
+        row = dict(label=m.label, config=m.config, options=m.options,
+                   seeds=[r['seed'] for r in runs])
         for short, key in METRICS:
             row[short] = mean_std([100 * r['metrics'][key] for r in runs])
         mean = row['mAP'][0]
@@ -157,7 +158,8 @@ def verdicts(summary: dict) -> List[str]:
             # them comparable even when the machine's speed drifts between the two measurements
             faster = tid['cost']['ratio'] <= fgd['cost']['ratio']
             out.append(f"* TID vs FGD step: {tid['cost']['ratio']:.2f}x vs "
-                       f"{fgd['cost']['ratio']:.2f}x the same minimum ({tid['cost']['method_ms']:.0f}"
+                       f"{fgd['cost']['ratio']:.2f}x the same minimum ("
+                       f"{tid['cost']['method_ms']:.0f}"
                        f" vs {fgd['cost']['method_ms']:.0f} ms; target: TID no slower than FGD: "
                        f"{'met' if faster else 'NOT met'}).")
     return out

@@ -1,7 +1,7 @@
 """Side-by-side benchmark of the distillation methods on the embedded default, in one command.
 
-    make bench            (python tools/benchmark/run_benchmark.py)        hours, run it in the background
-    make bench-quick      (python tools/benchmark/run_benchmark.py --quick) under 10 minutes
+    make bench        (python tools/benchmark/run_benchmark.py)          hours: in the background
+    make bench-quick  (python tools/benchmark/run_benchmark.py --quick)  under 10 minutes
 
 1. generates the synthetic data (cached);
 2. trains the teacher once, 4x the student's schedule (cached, with its validation curve);

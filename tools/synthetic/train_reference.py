@@ -100,7 +100,8 @@ DATA_ROOT = osp.join(REPO, 'data', 'synthetic')
 
 
 def ensure_data(quiet: bool = False) -> None:
-    subprocess.run([sys.executable, osp.join(REPO, 'tools/dataset_converters/generate_synthetic_data.py')],
+    generator = osp.join(REPO, 'tools/dataset_converters/generate_synthetic_data.py')
+    subprocess.run([sys.executable, generator],
                    check=True, cwd=REPO, stdout=subprocess.DEVNULL if quiet else None)
 
 

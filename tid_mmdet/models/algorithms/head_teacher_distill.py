@@ -65,7 +65,8 @@ class HeadTeacherDistill(SingleTeacherDistill):
                 'first (for the synthetic pairs: python tools/synthetic/train_teacher.py) or point '
                 'teacher_ckpt at an existing file or URL.')
         try:
-            load_checkpoint(self.teacher, ckpt, map_location='cpu', revise_keys=[(r'^module\.', '')])
+            load_checkpoint(self.teacher, ckpt, map_location='cpu',
+                            revise_keys=[(r'^module\.', '')])
         except Exception as err:  # unreadable, truncated, not a checkpoint
             raise RuntimeError(f'could not read the teacher checkpoint {ckpt!r} '
                                f'(model.teacher_ckpt): {type(err).__name__}: {err}') from err

@@ -24,7 +24,6 @@ predictions, with the student's label assignment of the same step
 """
 from typing import Dict, Optional, Sequence
 
-import torch
 from mmdet.models.dense_heads import ATSSHead, FCOSHead, GFLHead, RetinaHead
 from mmdet.utils import reduce_mean
 from torch import Tensor, nn

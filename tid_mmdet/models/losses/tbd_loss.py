@@ -20,7 +20,8 @@ predicted box with its best GT):
   teacher's class confidence ``s^T`` and the regression region by its box quality ``q^T``
   (max over the priors of a location), balanced by ``tfd_balance`` (lambda):
 
-  ``L_tfd = sum_l mean_b [ lambda sum_p s_p d_p / sum_p s_p + (1 - lambda) sum_p q_p d_p / sum_p q_p ]``
+  ``L_tfd = sum_l mean_b [lambda sum_p s_p d_p / sum_p s_p
+  + (1 - lambda) sum_p q_p d_p / sum_p q_p]``
 
   with ``d_p = mean_c (z_T - z_S)^2`` on features standardised per image and channel (as TID's
   SFDM, so the weights do not depend on the detectors' feature scale).

@@ -51,7 +51,8 @@ def _class_probs(head: nn.Module, cls_score: Tensor) -> Tensor:
     return cls_score.softmax(-1)[..., :head.num_classes]
 
 
-def decode_dense_head(head: nn.Module, head_outputs: Sequence[Sequence[Tensor]]) -> DensePredictions:
+def decode_dense_head(head: nn.Module,
+                      head_outputs: Sequence[Sequence[Tensor]]) -> DensePredictions:
     """Decode ``head.forward`` outputs into boxes and class probabilities (no gradient).
 
     Args:

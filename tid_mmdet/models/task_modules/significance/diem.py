@@ -24,7 +24,7 @@ The values of ``Score_r`` are the paper's; the ``Score_c`` rule and values, the 
 thresholds for ATSS/GFL/FCOS and the prior reduction are our choices (``docs/method.md``).
 Everything runs under ``torch.no_grad()``.
 """
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 from mmdet.structures.bbox import bbox_overlaps

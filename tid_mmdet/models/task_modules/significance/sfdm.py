@@ -21,7 +21,7 @@ and the weights below are our documented choices (``docs/method.md``):
   attention (spatial H*W*softmax(mean_c|F^T|/T) times channel C*softmax(mean_hw|F^T|/T)), and
   then FGD's attention-transfer term ``gamma * (|S_S - S_T|_1 + |C_S - C_T|_1)`` is added.
 """
-from typing import Dict, Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 from torch import Tensor
@@ -60,9 +60,11 @@ class SFDM:
         if region_norm not in ('region', 'level'):
             raise ValueError(f"SFDM region_norm must be 'region' or 'level', got {region_norm!r}")
         if region_rule not in ('and_xor', 'key_first'):
-            raise ValueError(f"SFDM region_rule must be 'and_xor' or 'key_first', got {region_rule!r}")
+            raise ValueError(f"SFDM region_rule must be 'and_xor' or 'key_first', got "
+                             f'{region_rule!r}')
         if len(weights) != 3 or min(weights) < 0:
-            raise ValueError(f'SFDM weights takes 3 non-negative values (high, medium, low), got {weights}')
+            raise ValueError('SFDM weights takes 3 non-negative values (high, medium, low), '
+                             f'got {weights}')
         self.region_rule, self.weights = region_rule, tuple(float(w) for w in weights)
         self.normalize, self.attention, self.temp, self.gamma = normalize, attention, temp, gamma
         self.region_norm = region_norm
@@ -103,7 +105,8 @@ class SFDM:
         """FGD attention of a feature map (B, C, H, W): spatial (B, H, W), channel (B, C)."""
         b, c, h, w = feat.shape
         value = feat.abs()
-        spatial = h * w * torch.softmax((value.mean(1) / self.temp).view(b, -1), dim=1).view(b, h, w)
+        spatial = torch.softmax((value.mean(1) / self.temp).view(b, -1), dim=1)
+        spatial = h * w * spatial.view(b, h, w)
         channel = c * torch.softmax(value.mean((2, 3)) / self.temp, dim=1)
         return spatial, channel
 
