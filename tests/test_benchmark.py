@@ -64,3 +64,24 @@ def test_toy_benchmark_runs_reports_and_resumes(tmp_path):
     assert second.stdout.count('done before') == 3
     assert log.stat().st_size == size
     assert 'kept by hand' in (out / 'report.md').read_text()
+    # TID's ablations run on --ablation-seeds (default: the first seed) and their table adds
+    # TID on those seeds; results of a second seed are stand-ins copied from seed 0 here
+    for name, src, seed in (('student', 'student', 1), ('tid', 'tid', 1),
+                            ('tid-keyonly', 'tid', 0)):
+        result = json.load(open(out / 'runs' / src / 'seed0' / 'result.json'))
+        result.update(seed=seed, method=name)
+        os.makedirs(out / 'runs' / name / f'seed{seed}', exist_ok=True)
+        with open(out / 'runs' / name / f'seed{seed}' / 'result.json', 'w') as f:
+            json.dump(result, f)
+    third = run(args[:2] + ['tid-keyonly'] + args[4:8] + ['--seeds', '0', '1', '--report-only']
+                + args[10:])
+    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
+    assert '(TID ablations: 1)' in third.stdout
+    report = (out / 'report.md').read_text()
+    ablation = report[report.index('## TID ablations'):]
+    assert 'Seeds of the ablations: 0 ' in ablation
+    for text in ('| TID |', '| TID, seed 0 only |', '| TID, key areas only |'):
+        assert text in ablation, text
+    rows = json.load(open(out / 'summary.json'))['rows']
+    assert rows['tid']['seeds'] == [0, 1] and rows['tid@0']['seeds'] == [0]
+    assert rows['tid-keyonly']['seeds'] == [0]

@@ -201,10 +201,23 @@ def plot(names: List[str], summary: dict, path: str) -> None:
 
 def write_report(methods: List[Method], results: Dict[str, List[dict]], costs: Dict[str, dict],
                  teacher: dict, args, argv: List[str]) -> dict:
-    summary = summarize(methods, results, costs, teacher)
     names = [m.name for m in methods if results.get(m.name)]
     main = [n for n in names if n not in ABLATIONS]
     ablations = [n for n in names if n in ABLATIONS or n == 'tid']
+    abl_seeds = sorted({r['seed'] for n in ablations if n != 'tid' for r in results[n]})
+    tid_seeds = sorted(r['seed'] for r in results.get('tid', []))
+    if len(ablations) > 1 and tid_seeds and abl_seeds != tid_seeds:
+        # the ablations ran on fewer seeds: compare them with TID on those seeds
+        same = [r for r in results['tid'] if r['seed'] in abl_seeds]
+        if same:
+            name = 'tid@' + ','.join(map(str, abl_seeds))
+            methods = list(methods) + [Method(name, methods[0].config, [])]
+            results = dict(results, **{name: same})
+            ablations.insert(ablations.index('tid') + 1, name)
+    summary = summarize(methods, results, costs, teacher)
+    for name in ablations:
+        if name.startswith('tid@'):
+            summary['rows'][name]['label'] = f"TID, seed {name[4:]} only"
     plot(main, summary, args.plot)
     cmd = 'python tools/benchmark/run_benchmark.py ' + ' '.join(argv)
     make = {(): ' (`make bench`)', ('--quick', ): ' (`make bench-quick`)'}.get(tuple(argv), '')
@@ -238,7 +251,9 @@ def write_report(methods: List[Method], results: Dict[str, List[dict]], costs: D
                'cls-only / reg-only: DIEM scores locations by one task; fixed thresholds: IoU '
                '0.5 / 0.4 instead of the detector\'s (identical for GFL, whose ATSS assigner '
                'has no fixed thresholds, so this row measures seed noise only); key only: no '
-               'weak areas (no learning dynamics).', ''] + table(ablations, summary)
+               'weak areas (no learning dynamics). Seeds of the ablations: '
+               f"{', '.join(map(str, abl_seeds))} (`--ablation-seeds`); compare them with TID "
+               'on the same seeds.', ''] + table(ablations, summary)
     tid_blocks = {n: c['tid_blocks_ms'] for n, c in costs.items() if c and 'tid_blocks_ms' in c}
     if tid_blocks:
         md += ['', '## Time inside TID per step (torch.profiler)', '',

@@ -7,7 +7,8 @@
 2. trains the teacher once, 4x the student's schedule (cached, with its validation curve);
 3. trains the student alone and the student with each method (TID, FGD, CrossKD, TBD, PKD, LD,
    TID + CrossKD and TID's ablations by default; ``--methods`` selects) with identical
-   schedule, data and seeds, for every seed (default 0 1 2), and evaluates each with COCO mAP;
+   schedule, data and seeds, for every seed (default 0 1 2; TID's ablations: the first seed,
+   ``--ablation-seeds``), and evaluates each with COCO mAP;
 4. measures the cost of one training step of each method against its physical minimum (the
    student's own step plus one teacher forward) on the same batches (``step_cost.py``);
 5. writes ``results/`` (every run's log and result.json; git-ignored) and the report with
@@ -32,7 +33,7 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, osp.join(REPO, 'tools', 'synthetic'))
-from methods import DEFAULT, METHODS, STUDENT, TEACHER, Method, resolve  # noqa: E402
+from methods import ABLATIONS, DEFAULT, METHODS, STUDENT, TEACHER, Method, resolve  # noqa: E402
 from train_reference import (ensure_data, last_val_metrics, repo_env,  # noqa: E402
                              run_logged, train_reference)
 
@@ -58,6 +59,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         '"tid-w2=tid:model.distiller.loss_weight=2" (repeatable)')
     parser.add_argument('--seeds', nargs='+', type=int, default=None,
                         help='seeds of every method (default 0 1 2; quick: 0)')
+    parser.add_argument('--ablation-seeds', nargs='+', type=int, default=None,
+                        help="seeds of TID's ablations (default: the first of --seeds; their "
+                        "table adds TID's row on the same seeds, to compare like with like)")
     parser.add_argument('--iters', type=int, default=None,
                         help="student schedule in iterations (default: the configs' 800)")
     parser.add_argument('--teacher-iters', type=int, default=None,
@@ -99,8 +103,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.plot = args.plot or (osp.join(args.out_dir, 'benchmark.png') if args.quick else
                               osp.join(REPO, 'docs', 'benchmark.png'))
     args.methods = args.methods or list(METHODS if args.quick else DEFAULT)
+    args.ablation_seeds = args.ablation_seeds or args.seeds[:1]
     args.jobs = max(1, args.jobs or min(4, os.cpu_count() or 1))
     return args
+
+
+def seeds_of(method: Method, args) -> List[int]:
+    """The seeds a method runs on: TID's ablations on ``--ablation-seeds``, the rest on
+    ``--seeds``."""
+    return args.ablation_seeds if method.name in ABLATIONS else args.seeds
 
 
 def schedule_options(iters: int, warmup_share: float = 0.125) -> List[str]:
@@ -294,7 +305,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     methods = resolve(args.methods, args.variant)
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
-    print(f'>> benchmark: {len(methods)} methods x {len(args.seeds)} seeds -> '
+    print(f'>> benchmark: {len(methods)} methods x {len(args.seeds)} seeds (TID ablations: '
+          f'{len(args.ablation_seeds)}) -> '
           f'{osp.relpath(args.out_dir, REPO)}', flush=True)
     ensure_data()
     print('>> teacher (trained once, cached)', flush=True)
@@ -303,9 +315,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     results: Dict[str, List[dict]] = {m.name: [] for m in methods}
     costs: Dict[str, dict] = {}
     if not args.report_only:
-        progress = Progress(len(methods) * len(args.seeds), args.jobs)
+        progress = Progress(sum(len(seeds_of(m, args)) for m in methods), args.jobs)
         # seed-major: a partial benchmark already covers every method
-        runs = [(method, seed) for seed in args.seeds for method in methods]
+        runs = [(method, seed) for seed in args.seeds for method in methods
+                if seed in seeds_of(method, args)]
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             done = pool.map(lambda ms: run_training(ms[0], ms[1], args, teacher_ckpt, progress),
                             runs)
@@ -318,7 +331,7 @@ def main(argv: Optional[List[str]] = None) -> None:
                 costs[method.name] = measure_cost(method, args, teacher_ckpt)
     else:
         for method in methods:
-            for seed in args.seeds:
+            for seed in seeds_of(method, args):
                 path = osp.join(args.out_dir, 'runs', method.name, f'seed{seed}', 'result.json')
                 if osp.isfile(path):
                     with open(path) as f:
