@@ -249,8 +249,9 @@ def write_report(methods: List[Method], results: Dict[str, List[dict]], costs: D
     if len(ablations) > 1:
         md += ['', '## TID ablations (the paper\'s three switches)', '',
                'cls-only / reg-only: DIEM scores locations by one task; fixed thresholds: IoU '
-               '0.5 / 0.4 instead of the detector\'s (identical for GFL, whose ATSS assigner '
-               'has no fixed thresholds, so this row measures seed noise only); key only: no '
+               '0.5 / 0.4 instead of the detector\'s (for GFL the same thresholds: its ATSS '
+               'assigner has no fixed ones and the detector rule falls back to 0.5 / 0.4, so '
+               'on the same seeds this row should equal TID\'s); key only: no '
                'weak areas (no learning dynamics). Seeds of the ablations: '
                f"{', '.join(map(str, abl_seeds))} (`--ablation-seeds`); compare them with TID "
                'on the same seeds.', ''] + table(ablations, summary)
