@@ -4,7 +4,7 @@
 #   make test      install if needed, then run the test suite (CPU, < 15 min)
 #   make demo      install if needed, then: synthetic data -> teacher (cached) -> TID student -> mAP table
 #   make bench     every method x 3 seeds + step costs -> docs/benchmarks.md (hours; BENCH_ARGS=...)
-#   make bench-quick  the same pipeline in < 10 min (few iterations, one seed) -> results/bench_quick
+#   make bench-quick  the same pipeline, aimed at < 10 min (few iterations, one seed) -> results/bench_quick
 #
 # Variables:
 #   TORCH_SPEC     torch requirement (default torch==2.13.0, CPU). GPU users name their CUDA build,
