@@ -47,8 +47,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         'scenes, GFL R-50 w32 teacher -> GFL R-18 w16 student): accuracy over seeds, step cost.',
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
     parser.add_argument('--quick', action='store_true',
-                        help=f"try it out (aimed at < 10 min): {QUICK['iters']} student iterations, "
-                        f"a {QUICK['teacher_iters']}-iteration teacher, one seed, "
+                        help=f"try it out (aimed at < 10 min): {QUICK['iters']} student "
+                        f"iterations, a {QUICK['teacher_iters']}-iteration teacher, one seed, "
                         f"{QUICK['val_images']} val images, no ablations, results in "
                         'results/bench_quick')
     parser.add_argument('--methods', nargs='+', default=None,
