@@ -9,9 +9,11 @@ from mmengine.config import Config
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TID = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
 STUDENT = osp.join(REPO, 'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py')
-ABLATIONS = {'clsonly': ('diem', 'tasks', 'cls'), 'regonly': ('diem', 'tasks', 'reg'),
-             'fixedthr': ('diem', 'thresholds', 'fixed'),
-             'keyonly': ('ldam', 'use_weak_areas', False)}
+ABLATIONS = {'clsonly': {'diem.tasks': 'cls'}, 'regonly': {'diem.tasks': 'reg'},
+             'fixedthr': {'diem.thresholds': 'fixed'},
+             'keyonly': {'ldam.use_weak_areas': False},
+             'regionmean': {'sfdm.region_norm': 'region', 'sfdm.weights': (2.0, 1.0, 0.2)},
+             'noregions': {'sfdm.weights': (1.0, 1.0, 1.0)}}
 
 
 def flatten(d, prefix=''):
@@ -29,10 +31,11 @@ def test_ablation_changes_only_its_switch(name):
     path = glob.glob(osp.join(REPO, f'configs/tid/ablations/tid-{name}_*.py'))
     assert len(path) == 1
     base, abl = flatten(Config.fromfile(TID).to_dict()), flatten(Config.fromfile(path[0]).to_dict())
-    module, key, value = ABLATIONS[name]
+    prefix = 'model.distiller.distill_losses.loss_tid.'
     changed = {k for k in base.keys() | abl.keys() if base.get(k) != abl.get(k)}
-    assert changed == {f'model.distiller.distill_losses.loss_tid.{module}.{key}'}
-    assert abl[f'model.distiller.distill_losses.loss_tid.{module}.{key}'] == value
+    assert changed == {prefix + key for key in ABLATIONS[name]}
+    for key, value in ABLATIONS[name].items():
+        assert abl[prefix + key] == value
 
 
 def test_tid_and_student_alone_share_data_schedule_and_seed():

@@ -44,7 +44,7 @@ def _features():
 def test_region_normalised_loss_by_hand():
     feat_s, feat_t = _features()
     region = torch.tensor([[0, 2, 1, 2]])  # high {0}, medium {2}, low {1, 3}
-    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, attention=False)
+    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, attention=False, region_norm='region')
     loss = sfdm.level_loss(feat_s, feat_t, region)
     assert loss.item() == pytest.approx(1.0 * 1 / 1 + 0.5 * 4.5 / 1 + 0.1 * (2 + 0.5) / 2)
     # an empty region contributes nothing (no division by zero)
@@ -74,7 +74,8 @@ def test_attention_weighted_loss_matches_a_reference():
     torch.manual_seed(0)
     feat_s, feat_t = torch.randn(2, 3, 4, 5), torch.randn(2, 3, 4, 5)
     region = torch.randint(0, 3, (2, 20))
-    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, attention=True, temp=0.5, gamma=0.2)
+    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, attention=True, temp=0.5, gamma=0.2,
+                region_norm='region')
     loss = sfdm.level_loss(feat_s, feat_t, region)
     # straightforward reference with loops
     expected = 0.0

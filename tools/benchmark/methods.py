@@ -23,6 +23,9 @@ ABLATIONS = OrderedDict([
     ('tid-regonly', f'configs/tid/ablations/tid-regonly_{PAIR}.py'),
     ('tid-fixedthr', f'configs/tid/ablations/tid-fixedthr_{PAIR}.py'),
     ('tid-keyonly', f'configs/tid/ablations/tid-keyonly_{PAIR}.py'),
+    # SFDM's region weighting (our choice, the paper gives none): first defaults / no regions
+    ('tid-regionmean', f'configs/tid/ablations/tid-regionmean_{PAIR}.py'),
+    ('tid-noregions', f'configs/tid/ablations/tid-noregions_{PAIR}.py'),
 ])
 # selectable, not run by default
 EXTRA = OrderedDict([
@@ -35,6 +38,7 @@ LABELS = {
     'tbd': 'TBD (reconstr.)', 'pkd': 'PKD', 'ld': 'LD', 'tid-crosskd': 'TID + CrossKD',
     'tid-clsonly': 'TID, cls score only', 'tid-regonly': 'TID, reg score only',
     'tid-fixedthr': 'TID, fixed IoU thresholds', 'tid-keyonly': 'TID, key areas only',
+    'tid-regionmean': 'TID, region means, low x0.2', 'tid-noregions': 'TID, no regions (1, 1, 1)',
     'fgd-initstudent': 'FGD + init_student',
 }
 

@@ -247,12 +247,16 @@ def write_report(methods: List[Method], results: Dict[str, List[dict]], costs: D
           '## Results', ''] + table(main, summary) + ['', '## Against the targets', ''] + \
         verdicts(summary)
     if len(ablations) > 1:
-        md += ['', '## TID ablations (the paper\'s three switches)', '',
+        md += ['', '## TID ablations (the paper\'s three switches, SFDM\'s region weighting)', '',
                'cls-only / reg-only: DIEM scores locations by one task; fixed thresholds: IoU '
                '0.5 / 0.4 instead of the detector\'s (for GFL the same thresholds: its ATSS '
                'assigner has no fixed ones and the detector rule falls back to 0.5 / 0.4, so '
                'on the same seeds this row should equal TID\'s); key only: no '
-               'weak areas (no learning dynamics). Seeds of the ablations: '
+               'weak areas (no learning dynamics); region means, low x0.2: SFDM\'s first '
+               'defaults (each region averaged over its own locations, weights 2 / 1 / 0.2 '
+               'instead of a level mean with 2 / 1 / 1); no regions: every location weighted 1, '
+               'the standardised feature imitation without DIEM/LDAM\'s regions. '
+               'Seeds of the ablations: '
                f"{', '.join(map(str, abl_seeds))} (`--ablation-seeds`); compare them with TID "
                'on the same seeds.', ''] + table(ablations, summary)
     tid_blocks = {n: c['tid_blocks_ms'] for n, c in costs.items() if c and 'tid_blocks_ms' in c}

@@ -30,7 +30,7 @@ class TIDLoss(nn.Module):
 
     Per step, under ``no_grad``: decode both heads' predictions, score every location with
     DIEM (teacher and student separately), find key and weak areas with LDAM, split into
-    high / medium / low value regions with SFDM. Then the region-normalised feature loss of
+    high / medium / low value regions with SFDM. Then the region-weighted feature loss of
     SFDM, summed over levels. The heads are handed over by :class:`DenseHeadDistiller`.
 
     Args:
