@@ -15,8 +15,10 @@
    tables and a plot (default: ``docs/benchmarks.md`` and ``docs/benchmark.png``).
 
 It resumes where it stopped: finished runs are not redone (their ``result.json`` stays), an
-interrupted run continues from its last checkpoint. Progress lines show each run's iteration,
-loss and ETA, and the whole benchmark's. ``--report-only`` rewrites the report from results.
+interrupted run continues from its last checkpoint. Resuming does not notice a changed config
+or code: after changing a method, delete its ``runs/<method>`` folder (or use a new
+``--out-dir``). Progress lines show each run's iteration, loss and ETA, and the whole
+benchmark's. ``--report-only`` rewrites the report from results.
 """
 import argparse
 import json

@@ -27,7 +27,7 @@ and the weights below are our documented choices (``docs/method.md``):
   ``region_norm='region'`` with ``(2, 1, 0.2)``, attenuate the background so much (it is most
   of the locations, averaged into one mean at 0.2) that TID gained about 3 mAP less on the
   benchmark pair (seed 0: 13.9 vs 17.3 mAP); the ablations ``tid-regionmean`` and
-  ``tid-noregions`` keep the comparison (``docs/method.md``, ``docs/benchmarks.md``). 
+  ``tid-noregions`` keep the comparison (``docs/method.md``, ``docs/benchmarks.md``).
 * ``a`` is 1, or with ``attention=True`` FGD's teacher attention (spatial
   H*W*softmax(mean_c|F^T|/T) times channel C*softmax(mean_hw|F^T|/T)), and then FGD's
   attention-transfer term ``gamma * (|S_S - S_T|_1 + |C_S - C_T|_1)`` is added.
