@@ -64,6 +64,29 @@ def test_toy_benchmark_runs_reports_and_resumes(tmp_path):
     assert second.stdout.count('done before') == 3
     assert log.stat().st_size == size
     assert 'kept by hand' in (out / 'report.md').read_text()
+    # resuming checks what each run was made from: a changed config redoes the run (the old one
+    # is moved aside), changed code alone keeps it and the report names its commit
+    edit = lambda name, change: json.dump(  # noqa: E731
+        change(json.load(open(out / 'runs' / name / 'seed0' / 'result.json'))),
+        open(out / 'runs' / name / 'seed0' / 'result.json', 'w'))
+    old_config = json.load(open(out / 'runs' / 'tid-half' / 'seed0' / 'result.json'))[
+        'fingerprint']['config']
+    edit('tid', lambda r: dict(r, fingerprint=dict(r['fingerprint'], code='0', commit='abc1234')))
+    edit('student', lambda r: {k: v for k, v in r.items() if k != 'fingerprint'})
+    changed = args[:3] + ['tid-half=tid:model.distiller.loss_weight=0.25'] + args[4:]
+    fourth = run(changed + ['--skip-cost'])
+    assert fourth.returncode == 0, fourth.stdout[-3000:] + fourth.stderr[-3000:]
+    assert 'tid-half seed 0: config changed: redone' in fourth.stdout
+    assert 'tid seed 0: done before' in fourth.stdout
+    assert 'code changed since commit abc1234; kept, --rerun-changed-code redoes it' \
+        in fourth.stdout
+    assert 'student seed 0: done before, mAP' in fourth.stdout
+    assert 'no fingerprint' in fourth.stdout
+    assert (out / 'runs' / 'tid-half' / 'seed0.stale' / 'result.json').is_file()
+    redone = json.load(open(out / 'runs' / 'tid-half' / 'seed0' / 'result.json'))
+    assert 'model.distiller.loss_weight=0.25' in redone['options']
+    assert redone['fingerprint']['config'] != old_config
+    assert '1 at abc1234' in (out / 'report.md').read_text()
     # TID's ablations run on --ablation-seeds (default: the first seed) and their table adds
     # TID on those seeds; results of a second seed are stand-ins copied from seed 0 here
     for name, src, seed in (('student', 'student', 1), ('tid', 'tid', 1),
@@ -85,3 +108,21 @@ def test_toy_benchmark_runs_reports_and_resumes(tmp_path):
     rows = json.load(open(out / 'summary.json'))['rows']
     assert rows['tid']['seeds'] == [0, 1] and rows['tid@0']['seeds'] == [0]
     assert rows['tid-keyonly']['seeds'] == [0]
+
+
+def test_fingerprint_of_a_run():
+    sys.path.insert(0, osp.join(REPO, 'tools', 'benchmark'))
+    from fingerprint import compare, config_digest, run_fingerprint
+    config = osp.join(REPO, 'configs', 'tid', 'tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
+    base = config_digest(config, ['randomness.seed=0'])
+    assert base == config_digest(config, ['randomness.seed=0'])
+    assert base != config_digest(config, ['randomness.seed=1'])
+    assert base != config_digest(config, ['randomness.seed=0', 'model.distiller.loss_weight=2'])
+    teacher = dict(sha256='f' * 64)
+    current = run_fingerprint(config, ['randomness.seed=0'], teacher, 'data1', 'code1', 'abc')
+    assert compare(current, current) == ('same', '')
+    assert compare(None, current)[0] == 'unknown'
+    assert compare(dict(current, code='code0'), current) == (
+        'code', 'code changed since commit abc')
+    assert compare(dict(current, teacher='e' * 16, data='data0'), current) == (
+        'changed', 'teacher and data changed')

@@ -15,10 +15,12 @@
    tables and a plot (default: ``docs/benchmarks.md`` and ``docs/benchmark.png``).
 
 It resumes where it stopped: finished runs are not redone (their ``result.json`` stays), an
-interrupted run continues from its last checkpoint. Resuming does not notice a changed config
-or code: after changing a method, delete its ``runs/<method>`` folder (or use a new
-``--out-dir``). Progress lines show each run's iteration, loss and ETA, and the whole
-benchmark's. ``--report-only`` rewrites the report from results.
+interrupted run continues from its last checkpoint. Each run records a fingerprint of what it
+was made from (``fingerprint.py``): a run whose resolved config, teacher weights or data have
+changed since is redone (the old one is moved to ``runs/<method>/seed<N>.stale``); a run made
+with other code is kept, the report names the commits of its runs, and
+``--rerun-changed-code`` redoes it. Progress lines show each run's iteration, loss and ETA,
+and the whole benchmark's. ``--report-only`` rewrites the report from results.
 """
 import argparse
 import json
@@ -29,12 +31,13 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 sys.path.insert(0, HERE)
 sys.path.insert(0, osp.join(REPO, 'tools', 'synthetic'))
+from fingerprint import code_digest, commit, compare, run_fingerprint  # noqa: E402
 from methods import ABLATIONS, DEFAULT, METHODS, STUDENT, TEACHER, Method, resolve  # noqa: E402
 from train_reference import (ensure_data, last_val_metrics, repo_env,  # noqa: E402
                              run_logged, train_reference)
@@ -86,6 +89,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                         help='report path (default docs/benchmarks.md; quick: in --out-dir)')
     parser.add_argument('--plot', default=None,
                         help='plot path (default docs/benchmark.png; quick: in --out-dir)')
+    parser.add_argument('--rerun-changed-code', action='store_true',
+                        help='also redo finished runs made with other code (tid_mmdet/ or '
+                        'tools/train.py changed); runs whose config, teacher or data changed are '
+                        'always redone')
     parser.add_argument('--report-only', action='store_true',
                         help='only rewrite the report from the results present')
     parser.add_argument('--keep-checkpoints', action='store_true',
@@ -210,17 +217,9 @@ def summarize_run(run_dir: str) -> dict:
                 distill_last=distill(train[-1]) if train else {})
 
 
-def run_training(method: Method, seed: int, args, teacher_ckpt: str,
-                 progress: Progress) -> dict:
-    run_dir = osp.join(args.out_dir, 'runs', method.name, f'seed{seed}')
-    result_path = osp.join(run_dir, 'result.json')
-    label = f'{method.name} seed {seed}'
-    if osp.isfile(result_path):
-        with open(result_path) as f:
-            result = json.load(f)
-        progress.skip(label, f"done before, mAP {100 * result['metrics']['coco/bbox_mAP']:.1f}")
-        return result
-    os.makedirs(run_dir, exist_ok=True)
+def run_options(method: Method, seed: int, args, teacher_ckpt: str) -> List[str]:
+    """The ``--cfg-options`` of one run: seed, schedule, validation subset, teacher, the
+    method's own overrides."""
     options = [f'randomness.seed={seed}', 'val_cfg.type=ValLoop',
                'default_hooks.checkpoint.interval=100', 'default_hooks.checkpoint.max_keep_ckpts=1']
     if args.iters:
@@ -229,7 +228,50 @@ def run_training(method: Method, seed: int, args, teacher_ckpt: str,
         options.append(f'val_dataloader.dataset.indices={args.val_images}')
     if method.is_distillation:
         options.append(f'model.teacher_ckpt={teacher_ckpt}')
-    options += method.options
+    return options + list(method.options)
+
+
+def retire(run_dir: str) -> str:
+    """Move an outdated run aside (``seed<N>.stale``, ``.stale2``, ...); return the new path."""
+    stale, n = run_dir + '.stale', 1
+    while osp.exists(stale):
+        n += 1
+        stale = f'{run_dir}.stale{n}'
+    os.rename(run_dir, stale)
+    return stale
+
+
+def outdated(recorded: Optional[dict], fingerprint: dict, args) -> Tuple[bool, str]:
+    """Whether a run made from ``recorded`` must be redone, and why (empty when it matches)."""
+    verdict, reason = compare(recorded, fingerprint)
+    if verdict == 'code' and not args.rerun_changed_code:
+        reason += '; kept, --rerun-changed-code redoes it'
+    return verdict == 'changed' or (verdict == 'code' and args.rerun_changed_code), reason
+
+
+def run_training(method: Method, seed: int, args, teacher_ckpt: str, fingerprint: dict,
+                 progress: Progress) -> dict:
+    run_dir = osp.join(args.out_dir, 'runs', method.name, f'seed{seed}')
+    result_path = osp.join(run_dir, 'result.json')
+    started_path = osp.join(run_dir, 'fingerprint.json')
+    label = f'{method.name} seed {seed}'
+    if osp.isfile(result_path) or osp.isfile(started_path):
+        with open(result_path if osp.isfile(result_path) else started_path) as f:
+            recorded = json.load(f)
+        finished = osp.isfile(result_path)
+        redo, reason = outdated(recorded.get('fingerprint') if finished else recorded,
+                                fingerprint, args)
+        if finished and not redo:
+            mAP = 100 * recorded['metrics']['coco/bbox_mAP']
+            progress.skip(label, f'done before, mAP {mAP:.1f}' + (f' ({reason})' if reason else ''))
+            return recorded
+        if redo:
+            print(f'    {label}: {reason}: redone, the old run moved to '
+                  f'{osp.relpath(retire(run_dir), REPO)}', flush=True)
+    os.makedirs(run_dir, exist_ok=True)
+    with open(started_path, 'w') as f:
+        json.dump(fingerprint, f, indent=2)
+    options = run_options(method, seed, args, teacher_ckpt)
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, method.config),
            '--work-dir', run_dir]
     if osp.isfile(osp.join(run_dir, 'last_checkpoint')):
@@ -247,7 +289,7 @@ def run_training(method: Method, seed: int, args, teacher_ckpt: str,
                          'benchmark again to resume from its last checkpoint.')
     wall = time.time() - start
     result = dict(method=method.name, config=method.config, options=options, seed=seed,
-                  wall_s=wall, jobs=args.jobs, threads=threads,
+                  fingerprint=fingerprint, wall_s=wall, jobs=args.jobs, threads=threads,
                   peak_rss_mb=usage.ru_maxrss / 1024, **summarize_run(run_dir))
     with open(result_path, 'w') as f:
         json.dump(result, f, indent=2)
@@ -261,11 +303,24 @@ def run_training(method: Method, seed: int, args, teacher_ckpt: str,
     return result
 
 
-def measure_cost(method: Method, args, teacher_ckpt: str) -> Optional[dict]:
+def cost_options(method: Method, teacher_ckpt: str) -> List[str]:
+    """The ``--cfg-options`` of the cost measurement: the method's overrides and the teacher."""
+    return list(method.options) + ([f'model.teacher_ckpt={teacher_ckpt}']
+                                   if method.is_distillation else [])
+
+
+def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> Optional[dict]:
     out = osp.join(args.out_dir, 'cost', f'{method.name}.json')
     if osp.isfile(out):
         with open(out) as f:
-            return json.load(f)
+            result = json.load(f)
+        redo, reason = outdated(result.get('fingerprint'), fingerprint, args)
+        if not redo:
+            if reason:
+                print(f'  cost of one step: {method.name}: measured before ({reason})',
+                      flush=True)
+            return result
+        print(f'  cost of one step: {method.name}: {reason}: measured again', flush=True)
     os.makedirs(osp.dirname(out), exist_ok=True)
     cmd = [sys.executable, osp.join(HERE, 'step_cost.py'), osp.join(REPO, method.config),
            '--student-config', osp.join(REPO, STUDENT), '--teacher-config',
@@ -273,8 +328,7 @@ def measure_cost(method: Method, args, teacher_ckpt: str) -> Optional[dict]:
            '--steps', str(args.cost_steps), '--warmup', str(args.cost_warmup)]
     if method.name.startswith('tid'):
         cmd.append('--profile-tid')
-    options = list(method.options) + ([f'model.teacher_ckpt={teacher_ckpt}']
-                                      if method.is_distillation else [])
+    options = cost_options(method, teacher_ckpt)
     if options:
         cmd += ['--cfg-options'] + options
     print(f'  cost of one step: {method.name}', flush=True)
@@ -284,7 +338,9 @@ def measure_cost(method: Method, args, teacher_ckpt: str) -> Optional[dict]:
         raise SystemExit(f'cost measurement of {method.name} failed; see '
                          f'{osp.relpath(out[:-5] + ".log", REPO)}')
     with open(out) as f:
-        result = json.load(f)
+        result = dict(json.load(f), fingerprint=fingerprint)
+    with open(out, 'w') as f:
+        json.dump(result, f, indent=2)
     print(f"    {method.name}: {result['method_ms']:.0f} ms vs minimum "
           f"{result['minimum_ms']:.0f} ms -> {result['ratio']:.2f}x", flush=True)
     return result
@@ -321,16 +377,25 @@ def main(argv: Optional[List[str]] = None) -> None:
         # seed-major: a partial benchmark already covers every method
         runs = [(method, seed) for seed in args.seeds for method in methods
                 if seed in seeds_of(method, args)]
+        # what every run is made from (each config resolved once, a few seconds)
+        code, sha = code_digest(), commit()
+        prints = [run_fingerprint(osp.join(REPO, m.config), run_options(m, s, args, teacher_ckpt),
+                                  teacher if m.is_distillation else None, teacher['data'],
+                                  code, sha) for m, s in runs]
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            done = pool.map(lambda ms: run_training(ms[0], ms[1], args, teacher_ckpt, progress),
-                            runs)
+            done = pool.map(lambda msf: run_training(msf[0], msf[1], args, teacher_ckpt,
+                                                     msf[2], progress),
+                            [(m, s, f) for (m, s), f in zip(runs, prints)])
             for (method, _), result in zip(runs, done):
                 results[method.name].append(result)
         if not args.skip_cost:
             print('>> step cost against the physical minimum (student step + teacher forward)',
                   flush=True)
             for method in methods:
-                costs[method.name] = measure_cost(method, args, teacher_ckpt)
+                fingerprint = run_fingerprint(
+                    osp.join(REPO, method.config), cost_options(method, teacher_ckpt),
+                    teacher if method.is_distillation else None, teacher['data'], code, sha)
+                costs[method.name] = measure_cost(method, args, teacher_ckpt, fingerprint)
     else:
         for method in methods:
             for seed in seeds_of(method, args):
