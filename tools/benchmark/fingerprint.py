@@ -18,7 +18,7 @@ import json
 import os
 import os.path as osp
 import subprocess
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
@@ -53,14 +53,17 @@ def code_digest() -> str:
     return h.hexdigest()[:16]
 
 
-def commit() -> str:
-    """The checkout's short commit, ``+`` when tracked files differ from it; ``?`` outside
-    git."""
+def commit(ignore: Sequence[str] = ()) -> str:
+    """The checkout's short commit, ``+`` when tracked files other than ``ignore`` (the
+    benchmark's own report and plot) differ from it; ``?`` outside git."""
+    excludes = [':(exclude)' + osp.relpath(p, REPO) for p in ignore
+                if not osp.relpath(p, REPO).startswith('..')]
     try:
         sha = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, text=True,
                              capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no'],
-                               cwd=REPO, text=True, capture_output=True).stdout.strip()
+        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no', '--',
+                                '.'] + excludes, cwd=REPO, text=True,
+                               capture_output=True).stdout.strip()
         return sha + ('+' if dirty else '')
     except (OSError, subprocess.CalledProcessError):
         return '?'

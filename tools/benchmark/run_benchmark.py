@@ -360,6 +360,7 @@ def teacher_setup(args) -> dict:
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
+    args.commit = commit(ignore=(args.doc, args.plot))  # before the report rewrites them
     methods = resolve(args.methods, args.variant)
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
@@ -378,7 +379,7 @@ def main(argv: Optional[List[str]] = None) -> None:
         runs = [(method, seed) for seed in args.seeds for method in methods
                 if seed in seeds_of(method, args)]
         # what every run is made from (each config resolved once, a few seconds)
-        code, sha = code_digest(), commit()
+        code, sha = code_digest(), args.commit
         prints = [run_fingerprint(osp.join(REPO, m.config), run_options(m, s, args, teacher_ckpt),
                                   teacher if m.is_distillation else None, teacher['data'],
                                   code, sha) for m, s in runs]
