@@ -126,3 +126,16 @@ def test_fingerprint_of_a_run():
         'code', 'code changed since commit abc')
     assert compare(dict(current, teacher='e' * 16, data='data0'), current) == (
         'changed', 'teacher and data changed')
+
+
+def test_only_the_default_run_writes_the_committed_report(tmp_path):
+    sys.path.insert(0, osp.join(REPO, 'tools', 'benchmark'))
+    from run_benchmark import parse_args
+    default = parse_args([])
+    assert default.doc == osp.join(REPO, 'docs', 'benchmarks.md')
+    assert default.plot == osp.join(REPO, 'docs', 'benchmark.png')
+    for argv, folder in ((['--out-dir', str(tmp_path)], str(tmp_path)),
+                         (['--quick'], osp.join(REPO, 'results', 'bench_quick'))):
+        args = parse_args(argv)
+        assert args.doc == osp.join(folder, 'benchmarks.md'), argv
+        assert args.plot == osp.join(folder, 'benchmark.png'), argv

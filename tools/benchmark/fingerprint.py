@@ -87,7 +87,7 @@ def compare(recorded: Optional[dict], current: dict) -> Tuple[str, str]:
         ``('unknown', reason)`` for a run made before fingerprints were recorded.
     """
     if not recorded:
-        return 'unknown', 'no fingerprint (made by an older benchmark)'
+        return 'unknown', 'no fingerprint: made by an older benchmark'
     changed = [k for k in EXPERIMENT_KEYS if recorded.get(k) != current[k]]
     if changed:
         return 'changed', ' and '.join(changed) + ' changed'

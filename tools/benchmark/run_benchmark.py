@@ -86,9 +86,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out-dir', default=None,
                         help='results folder (default results/bench, quick: results/bench_quick)')
     parser.add_argument('--doc', default=None,
-                        help='report path (default docs/benchmarks.md; quick: in --out-dir)')
+                        help='report path (default docs/benchmarks.md; with --quick or '
+                        '--out-dir: in the results folder)')
     parser.add_argument('--plot', default=None,
-                        help='plot path (default docs/benchmark.png; quick: in --out-dir)')
+                        help='plot path (default docs/benchmark.png; with --quick or '
+                        '--out-dir: in the results folder)')
     parser.add_argument('--rerun-changed-code', action='store_true',
                         help='also redo finished runs made with other code (tid_mmdet/ or '
                         'tools/train.py changed); runs whose config, teacher or data changed are '
@@ -105,12 +107,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     for key, value in defaults.items():
         if getattr(args, key) is None:
             setattr(args, key, value)
+    # only the default full run writes the committed report; quick runs and runs with their
+    # own --out-dir (studies, sweeps) report next to their results
+    published = not args.quick and args.out_dir is None
     name = 'bench_quick' if args.quick else 'bench'
     args.out_dir = osp.abspath(args.out_dir or osp.join(REPO, 'results', name))
-    args.doc = args.doc or (osp.join(args.out_dir, 'benchmarks.md') if args.quick else
-                            osp.join(REPO, 'docs', 'benchmarks.md'))
-    args.plot = args.plot or (osp.join(args.out_dir, 'benchmark.png') if args.quick else
-                              osp.join(REPO, 'docs', 'benchmark.png'))
+    args.doc = args.doc or (osp.join(REPO, 'docs', 'benchmarks.md') if published else
+                            osp.join(args.out_dir, 'benchmarks.md'))
+    args.plot = args.plot or (osp.join(REPO, 'docs', 'benchmark.png') if published else
+                              osp.join(args.out_dir, 'benchmark.png'))
     args.methods = args.methods or list(METHODS if args.quick else DEFAULT)
     args.ablation_seeds = args.ablation_seeds or args.seeds[:1]
     args.jobs = max(1, args.jobs or min(4, os.cpu_count() or 1))
