@@ -13,6 +13,8 @@ code alone may be a comment or a speed-up, so the run is kept and the report nam
 its runs came from; ``--rerun-changed-code`` redoes such runs as well.
 """
 import argparse
+import copy
+import functools
 import hashlib
 import json
 import os
@@ -26,11 +28,18 @@ REPO = osp.dirname(osp.dirname(HERE))
 EXPERIMENT_KEYS = ('config', 'teacher', 'data')
 
 
+@functools.lru_cache(maxsize=None)
+def load_config(config: str):
+    """``Config.fromfile``, once per file (every seed of a method shares it)."""
+    from mmengine.config import Config
+    return Config.fromfile(config)
+
+
 def config_digest(config: str, options: List[str]) -> str:
     """Digest of ``config`` resolved with ``options`` (``key=value``, parsed as
     ``tools/train.py --cfg-options`` parses them)."""
-    from mmengine.config import Config, DictAction
-    cfg = Config.fromfile(config)
+    from mmengine.config import DictAction
+    cfg = copy.deepcopy(load_config(config))
     if options:
         parser = argparse.ArgumentParser()
         parser.add_argument('--cfg-options', nargs='+', action=DictAction)
