@@ -1,21 +1,20 @@
 import os
 import os.path as osp
 import shutil
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
 
 
 def add_mim_extension():
-    """Copy ``tools/``, ``configs/`` and ``model-index.yml`` into ``tid_mmdet/.mim``.
+    """Copy ``tools/`` and ``configs/`` into ``tid_mmdet/.mim``.
 
     ``mim train tid_mmdet <config>`` runs ``<site-packages>/tid_mmdet/.mim/tools/train.py``
     (the same layout as mmdet's wheel). Copies, not links, so a wheel is self contained.
     """
     mim_path = osp.join(HERE, 'tid_mmdet', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('tools', 'configs', 'model-index.yml'):
+    for name in ('tools', 'configs'):
         src, dst = osp.join(HERE, name), osp.join(mim_path, name)
         if not osp.exists(src):
             continue
@@ -36,6 +35,14 @@ def read_version():
     return scope['__version__']
 
 
+def read_readme():
+    path = osp.join(HERE, 'README.md')
+    if not osp.exists(path):
+        return ''
+    with open(path, encoding='utf-8') as f:
+        return f.read()
+
+
 add_mim_extension()
 
 setup(
@@ -43,15 +50,16 @@ setup(
     version=read_version(),
     description=('Task Integration Distillation (TID) and baselines for MMDetection 3.x / '
                  'MMRazor 1.x'),
-    long_description=(open(osp.join(HERE, 'README.md')).read()
-                      if osp.exists(osp.join(HERE, 'README.md')) else ''),
+    long_description=read_readme(),
     long_description_content_type='text/markdown',
-    python_requires='>=3.8',
+    # the stack is verified on Python 3.11 (README); mmdet 3.3 itself supports 3.7+
+    python_requires='>=3.8,<3.13',
     packages=find_packages(include=['tid_mmdet', 'tid_mmdet.*']),
     include_package_data=True,
     package_data={'tid_mmdet': ['.mim/**/*', '.mim/*']},
-    install_requires=['mmengine==0.10.7', 'mmcv==2.1.0', 'mmdet==3.3.0', 'mmrazor==1.0.0',
-                      'pycocotools', 'joblib'],
+    install_requires=[
+        'mmengine==0.10.7', 'mmcv==2.1.0', 'mmdet==3.3.0', 'mmrazor==1.0.0', 'pycocotools', 'joblib'
+    ],
     license='Apache License 2.0',
     zip_safe=False,
 )

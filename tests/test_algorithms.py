@@ -1,4 +1,4 @@
-"""HeadTeacherDistill options and DenseHeadDistiller's additions to ConfigurableDistiller."""
+"""ForwardTeacherDistill / NeckTeacherDistill options and DenseHeadDistiller's additions to ConfigurableDistiller."""
 import copy
 import os.path as osp
 
@@ -79,9 +79,30 @@ def test_all_records_dict_losses_and_the_global_weight():
     torch.manual_seed(0)
     b = step(scaled)
     assert torch.allclose(b['distill.loss_cls_kd'], 0.5 * a['distill.loss_cls_kd'])
+    tid = build(f'configs/tid/tid_{PAIR}.py')
+    tid.distiller.loss_weight = 0.5
+    losses = step(tid)  # statistics are logged, not weighted: shares of a level still sum to 1
+    level0 = sum(losses[f'distill.tid_l0_{r}'] for r in ('high', 'medium', 'low'))
+    assert level0.item() == pytest.approx(1.0)
     cfg = Config.fromfile(osp.join(REPO, f'configs/crosskd/crosskd_{PAIR}.py')).model.distiller
     with pytest.raises(ValueError, match='loss_weight must be >= 0, got -1'):
         MODELS.build(dict(cfg, loss_weight=-1, _scope_='mmrazor'))
+
+
+def test_frozen_student_without_its_loss_gets_no_gradient_from_its_forward():
+    model = build(f'configs/tid/tid_{PAIR}.py', student_trainable=False,
+                  calculate_student_loss=False)
+    losses = step(model)
+    assert not any(k.startswith('student.') for k in losses)
+    assert not model.distiller.get_record('fpn', True)[0].requires_grad
+
+
+def test_neck_teacher_refuses_a_teacher_head():
+    cfg = Config.fromfile(osp.join(REPO, f'configs/pkd/pkd_{PAIR}.py')).model
+    cfg.update(teacher_ckpt=None, teacher_head='bbox_head')
+    init_default_scope('mmdet')
+    with pytest.raises(TypeError, match='NeckTeacherDistill runs no teacher head'):
+        MODELS.build(cfg)
 
 
 def test_a_recorder_that_recorded_nothing_is_named():

@@ -1,25 +1,125 @@
-"""The benchmark pipeline end to end at toy size: teacher, runs, cost, report, plot, resume."""
+"""The benchmark pipeline end to end at toy size: teacher, runs, cost, report, plot, resume.
+
+The toy benchmark runs in stages (module fixtures, each building on the one before): a first
+run, the same command again, a run after fingerprints and a variant were changed, and a report
+of TID's ablations. Each stage records what it produced before the next one changes the folder,
+so the tests of a stage see that stage whatever order they run in.
+"""
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 
+import pytest
+
+from tools.benchmark.fingerprint import compare, config_digest, run_fingerprint
+from tools.benchmark.run_benchmark import parse_args
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-BENCH = osp.join(REPO, 'tools', 'benchmark', 'run_benchmark.py')
+TOY = ['--iters', '2', '--teacher-iters', '2', '--val-images', '4', '--cost-steps', '1',
+       '--cost-warmup', '0']
+RUNS = ('student', 'tid', 'tid-half')
 
 
 def run(args, **kwargs):
     env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, BENCH] + args, cwd=REPO, env=env, text=True,
-                          capture_output=True, **kwargs)
+    return subprocess.run([sys.executable, '-m', 'tools.benchmark.run_benchmark'] + args,
+                          cwd=REPO, env=env, text=True, capture_output=True, **kwargs)
+
+
+def toy_args(out, methods=('tid', ), variant='tid-half=tid:model.distiller.loss_weight=0.5',
+             seeds=('0', ), extra=()):
+    return (['--methods', *methods, '--variant', variant, *TOY, '--seeds', *seeds,
+             '--out-dir', str(out), '--doc', str(out / 'report.md'),
+             '--plot', str(out / 'plot.png')] + list(extra))
+
+
+def succeeded(proc):
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return proc
+
+
+def read_json(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def result_path(out, name, seed=0):
+    return out / 'runs' / name / f'seed{seed}' / 'result.json'
+
+
+def snapshot(out, proc):
+    """What a stage produced, read before the next stage changes the folder."""
+    runs = {n: read_json(result_path(out, n)) for n in RUNS if result_path(out, n).is_file()}
+    costs = {n: read_json(out / 'cost' / f'{n}.json') for n in RUNS
+             if (out / 'cost' / f'{n}.json').is_file()}
+    files = {n: sorted(os.listdir(out / 'runs' / n / 'seed0')) for n in runs}
+    return dict(out=out, stdout=proc.stdout, runs=runs, costs=costs, files=files,
+                report=(out / 'report.md').read_text(), summary=read_json(out / 'summary.json'),
+                plot=(out / 'plot.png').read_bytes()[:4])
+
+
+@pytest.fixture(scope='module')
+def first(tmp_path_factory):
+    out = tmp_path_factory.mktemp('bench')
+    return snapshot(out, succeeded(run(toy_args(out))))
+
+
+@pytest.fixture(scope='module')
+def again(first):
+    """The same command once more, after a hand-written note was added to the report."""
+    out = first['out']
+    (out / 'report.md').write_text(first['report'].replace(
+        '<!-- notes:start -->', '<!-- notes:start -->\nkept by hand'))
+    log = out / 'runs' / 'tid' / 'seed0' / 'train.log'
+    size = log.stat().st_size
+    state = snapshot(out, succeeded(run(toy_args(out))))
+    return dict(state, log_grew=log.stat().st_size != size)
+
+
+@pytest.fixture(scope='module')
+def changed(again):
+    """A run with other code (tid), one without a fingerprint (student) and a changed variant
+    (tid-half: another config)."""
+    out = again['out']
+
+    def edit(name, change):
+        path = result_path(out, name)
+        result = change(read_json(path))
+        with open(path, 'w') as f:
+            json.dump(result, f)
+
+    edit('tid', lambda r: dict(r, fingerprint=dict(r['fingerprint'], code='0', commit='abc1234')))
+    edit('student', lambda r: {k: v for k, v in r.items() if k != 'fingerprint'})
+    proc = run(toy_args(out, variant='tid-half=tid:model.distiller.loss_weight=0.25',
+                        extra=['--skip-cost']))
+    return dict(snapshot(out, succeeded(proc)), old=again['runs'])
+
+
+@pytest.fixture(scope='module')
+def ablations(changed):
+    """A report of TID's ablations on seed 0 next to methods on seeds 0 and 1; the results of
+    seed 1 and of the ablation are stand-ins copied from seed 0's."""
+    out = changed['out']
+    for name, src, seed in (('student', 'student', 1), ('tid', 'tid', 1),
+                            ('tid-keyonly', 'tid', 0)):
+        result = dict(read_json(result_path(out, src)), seed=seed, method=name)
+        os.makedirs(out / 'runs' / name / f'seed{seed}', exist_ok=True)
+        with open(result_path(out, name, seed), 'w') as f:
+            json.dump(result, f)
+    proc = run(toy_args(out, methods=('tid', 'tid-keyonly'), seeds=('0', '1'),
+                        extra=['--report-only']))
+    return snapshot(out, succeeded(proc))
 
 
 def test_help_lists_the_options():
-    out = run(['--help']).stdout
+    proc = succeeded(run(['--help']))
+    assert proc.stdout.startswith('usage: python -m tools.benchmark.run_benchmark ')
+    # each option in the option list (the module docstring after it names some of them too)
     for option in ('--quick', '--methods', '--seeds', '--variant', '--report-only'):
-        assert option in out
+        assert re.search(rf'^  {option}\b', proc.stdout, re.M), option
 
 
 def test_unknown_method_is_refused():
@@ -27,92 +127,88 @@ def test_unknown_method_is_refused():
     assert proc.returncode != 0 and "unknown method 'nosuchkd'" in proc.stderr
 
 
-def test_toy_benchmark_runs_reports_and_resumes(tmp_path):
-    out = tmp_path / 'bench'
-    args = ['--methods', 'tid', '--variant', 'tid-half=tid:model.distiller.loss_weight=0.5',
-            '--iters', '2', '--teacher-iters', '2', '--seeds', '0', '--val-images', '4',
-            '--cost-steps', '1', '--cost-warmup', '0', '--out-dir', str(out),
-            '--doc', str(out / 'report.md'), '--plot', str(out / 'plot.png')]
-    first = run(args)
-    assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-3000:]
-    assert 'student seed 0: training' in first.stdout and '/3] tid-half seed 0' in first.stdout
-    for name in ('student', 'tid', 'tid-half'):
-        with open(out / 'runs' / name / 'seed0' / 'result.json') as f:
-            result = json.load(f)
-        assert result['iters'] == 2 and 'coco/bbox_mAP' in result['metrics']
-        assert result['peak_rss_mb'] > 100
-        assert not [f for f in os.listdir(out / 'runs' / name / 'seed0') if f.endswith('.pth')]
-        with open(out / 'cost' / f'{name}.json') as f:
-            cost = json.load(f)
-        assert cost['ratio'] > 0 and cost['steps'] == 1
-    assert 'model.distiller.loss_weight=0.5' in ' '.join(result['options'])
-    assert 'tid_blocks_ms' in json.load(open(out / 'cost' / 'tid.json'))
-    report = (out / 'report.md').read_text()
+def test_every_run_is_trained_with_progress(first):
+    assert 'student seed 0: training' in first['stdout']
+    assert '[3/3] tid-half seed 0: training' in first['stdout']
+    assert set(first['runs']) == set(RUNS)
+
+
+def test_a_result_records_metrics_memory_and_options(first):
+    for name, result in first['runs'].items():
+        assert result['iters'] == 2 and 'coco/bbox_mAP' in result['metrics'], name
+        assert result['peak_rss_mb'] > 100, name
+    assert 'model.distiller.loss_weight=0.5' in first['runs']['tid-half']['options']
+    assert not any('loss_weight' in o for o in first['runs']['tid']['options'])
+
+
+def test_finished_runs_drop_their_checkpoints(first):
+    for name, files in first['files'].items():
+        assert 'train.log' in files and 'result.json' in files, name
+        assert not [f for f in files if f.endswith('.pth') or f == 'last_checkpoint'], name
+
+
+def test_step_cost_is_measured_for_every_method(first):
+    assert set(first['costs']) == set(RUNS)
+    for name, cost in first['costs'].items():
+        assert cost['ratio'] > 0 and cost['steps'] == 1, name
+    assert set(first['costs']['tid']['tid_blocks_ms']) == {
+        'TID.DIEM', 'TID.LDAM', 'TID.SFDM', 'profiled_step'}
+    assert 'tid_blocks_ms' not in first['costs']['student']
+
+
+def test_report_has_the_tables_and_the_plot(first):
     for text in ('| student alone |', '| TID |', '| tid-half |', 'DIEM (ms)', 'step cost ratio',
-                 '<!-- notes:start -->'):
-        assert text in report, text
-    assert (out / 'plot.png').read_bytes()[:4] == b'\x89PNG'
-    summary = json.load(open(out / 'summary.json'))
-    assert set(summary['rows']) == {'student', 'tid', 'tid-half'}
-    # hand-written notes survive a rewrite; finished runs are not redone
-    (out / 'report.md').write_text(report.replace(
-        '<!-- notes:start -->', '<!-- notes:start -->\nkept by hand'))
-    log = out / 'runs' / 'tid' / 'seed0' / 'train.log'
-    size = log.stat().st_size
-    second = run(args)
-    assert second.returncode == 0, second.stderr[-3000:]
-    assert second.stdout.count('done before') == 3
-    assert log.stat().st_size == size
-    assert 'kept by hand' in (out / 'report.md').read_text()
-    # resuming checks what each run was made from: a changed config redoes the run (the old one
-    # is moved aside), changed code alone keeps it and the report names its commit
-    edit = lambda name, change: json.dump(  # noqa: E731
-        change(json.load(open(out / 'runs' / name / 'seed0' / 'result.json'))),
-        open(out / 'runs' / name / 'seed0' / 'result.json', 'w'))
-    old_config = json.load(open(out / 'runs' / 'tid-half' / 'seed0' / 'result.json'))[
-        'fingerprint']['config']
-    edit('tid', lambda r: dict(r, fingerprint=dict(r['fingerprint'], code='0', commit='abc1234')))
-    edit('student', lambda r: {k: v for k, v in r.items() if k != 'fingerprint'})
-    changed = args[:3] + ['tid-half=tid:model.distiller.loss_weight=0.25'] + args[4:]
-    fourth = run(changed + ['--skip-cost'])
-    assert fourth.returncode == 0, fourth.stdout[-3000:] + fourth.stderr[-3000:]
-    assert 'tid-half seed 0: config changed: redone' in fourth.stdout
-    assert 'tid seed 0: done before' in fourth.stdout
-    assert 'code changed since commit abc1234; kept, --rerun-changed-code redoes it' \
-        in fourth.stdout
-    assert 'student seed 0: done before, mAP' in fourth.stdout
-    assert 'no fingerprint' in fourth.stdout
-    assert (out / 'runs' / 'tid-half' / 'seed0.stale' / 'result.json').is_file()
-    redone = json.load(open(out / 'runs' / 'tid-half' / 'seed0' / 'result.json'))
+                 '## Against the targets', '<!-- notes:start -->'):
+        assert text in first['report'], text
+    assert '$' not in first['report']  # every template field filled
+    assert first['plot'] == b'\x89PNG'
+    assert set(first['summary']['rows']) == set(RUNS)
+
+
+def test_finished_runs_are_not_redone(again):
+    assert again['stdout'].count('done before') == 3
+    assert not again['log_grew']
+
+
+def test_hand_written_notes_survive_a_rewrite(again):
+    assert 'kept by hand' in again['report']
+
+
+def test_a_changed_config_redoes_the_run(changed):
+    assert 'tid-half seed 0: config changed: redone' in changed['stdout']
+    assert (changed['out'] / 'runs' / 'tid-half' / 'seed0.stale' / 'result.json').is_file()
+    redone = changed['runs']['tid-half']
     assert 'model.distiller.loss_weight=0.25' in redone['options']
-    assert redone['fingerprint']['config'] != old_config
-    assert '1 at abc1234' in (out / 'report.md').read_text()
-    # TID's ablations run on --ablation-seeds (default: the first seed) and their table adds
-    # TID on those seeds; results of a second seed are stand-ins copied from seed 0 here
-    for name, src, seed in (('student', 'student', 1), ('tid', 'tid', 1),
-                            ('tid-keyonly', 'tid', 0)):
-        result = json.load(open(out / 'runs' / src / 'seed0' / 'result.json'))
-        result.update(seed=seed, method=name)
-        os.makedirs(out / 'runs' / name / f'seed{seed}', exist_ok=True)
-        with open(out / 'runs' / name / f'seed{seed}' / 'result.json', 'w') as f:
-            json.dump(result, f)
-    third = run(args[:2] + ['tid-keyonly'] + args[4:8] + ['--seeds', '0', '1', '--report-only']
-                + args[10:])
-    assert third.returncode == 0, third.stdout[-3000:] + third.stderr[-3000:]
-    assert '(TID ablations: 1)' in third.stdout
-    report = (out / 'report.md').read_text()
-    ablation = report[report.index('## TID ablations'):]
-    assert 'Seeds of the ablations: 0 ' in ablation
+    assert redone['fingerprint']['config'] != changed['old']['tid-half']['fingerprint']['config']
+
+
+def test_changed_code_alone_keeps_the_run_and_the_report_names_its_commit(changed):
+    assert 'tid seed 0: done before' in changed['stdout']
+    assert 'code changed since commit abc1234; kept, --rerun-changed-code redoes it' \
+        in changed['stdout']
+    assert changed['runs']['tid']['fingerprint']['commit'] == 'abc1234'
+    assert '1 at abc1234' in changed['report']
+
+
+def test_a_run_without_fingerprint_is_kept(changed):
+    assert 'student seed 0: done before, mAP' in changed['stdout']
+    assert 'no fingerprint' in changed['stdout']
+    assert 'fingerprint' not in changed['runs']['student']
+
+
+def test_ablations_are_compared_with_tid_on_their_seeds(ablations):
+    assert '(TID ablations: 1)' in ablations['stdout']
+    report = ablations['report']
+    table = report[report.index('## TID ablations'):]
+    assert 'Seeds of the ablations: 0 ' in table
     for text in ('| TID |', '| TID, seed 0 only |', '| TID, key areas only |'):
-        assert text in ablation, text
-    rows = json.load(open(out / 'summary.json'))['rows']
+        assert text in table, text
+    rows = ablations['summary']['rows']
     assert rows['tid']['seeds'] == [0, 1] and rows['tid@0']['seeds'] == [0]
     assert rows['tid-keyonly']['seeds'] == [0]
 
 
 def test_fingerprint_of_a_run():
-    sys.path.insert(0, osp.join(REPO, 'tools', 'benchmark'))
-    from fingerprint import compare, config_digest, run_fingerprint
     config = osp.join(REPO, 'configs', 'tid', 'tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
     base = config_digest(config, ['randomness.seed=0'])
     assert base == config_digest(config, ['randomness.seed=0'])
@@ -129,8 +225,6 @@ def test_fingerprint_of_a_run():
 
 
 def test_only_the_default_run_writes_the_committed_report(tmp_path):
-    sys.path.insert(0, osp.join(REPO, 'tools', 'benchmark'))
-    from run_benchmark import parse_args
     default = parse_args([])
     assert default.doc == osp.join(REPO, 'docs', 'benchmarks.md')
     assert default.plot == osp.join(REPO, 'docs', 'benchmark.png')

@@ -1,4 +1,4 @@
-"""CrossKD: align_scale and KDQFL by hand, the whole loss against a loop reference written
+"""CrossKD: align_scale and the soft-target QFL by hand, the whole loss against a loop reference written
 from the formulas (GFL, ATSS, RetinaNet, FCOS), zero when the student is the teacher, and
 gradients that reach only the student."""
 import math
@@ -8,10 +8,11 @@ import torch
 from mmengine.registry import init_default_scope
 from mmrazor.models.task_modules import RecorderManager
 
+from mmdet.models.losses import QualityFocalLoss
 from mmdet.registry import MODELS as MMDET_MODELS
-from tid_mmdet.models.losses import CrossKDLoss, KDQualityFocalLoss
+from tid_mmdet.models.losses import CrossKDLoss
 from tid_mmdet.models.task_modules import align_scale
-from .utils import make_batch
+from .utils import bind, make_batch
 
 SIZE, STRIDES, C = 32, [8, 16], 3
 BOXES = [[[2., 3., 20., 25.], [15., 10., 30., 30.]], [[5., 5., 14., 12.]]]
@@ -94,13 +95,31 @@ def test_align_scale_by_hand():
     assert torch.allclose(out, torch.full_like(out, 5.0))  # teacher std 0: teacher's mean
 
 
-def test_kd_quality_focal_loss_by_hand():
-    loss = KDQualityFocalLoss(beta=1.0)
+def test_soft_target_quality_focal_loss_by_hand():
+    """CrossKD's classification KD is mmdet's QualityFocalLoss with the teacher's
+    probabilities as soft targets (beta 1)."""
+    loss = QualityFocalLoss(use_sigmoid=True, beta=1.0)
     pred = torch.zeros(2, 2)
-    target = torch.tensor([[0.0, math.log(3.0)], [0.0, 0.0]])  # probabilities .5 and .75
+    target = torch.tensor([[0.0, math.log(3.0)], [0.0, 0.0]]).sigmoid()  # .5 and .75
     # prior 0, class 1: BCE(.5 -> .75) = ln 2, times |.5 - .75| = .25; everything else 0
     value = loss(pred, target, weight=torch.tensor([2.0, 1.0]), avg_factor=4.0)
     assert value.item() == pytest.approx(2 * math.log(2) * 0.25 / 4, rel=1e-6)
+
+
+def test_soft_target_quality_focal_loss_is_bce_times_the_probability_gap():
+    """Element by element, BCE(p_S, p_T) |p_S - p_T|^beta, also where the teacher's
+    probability underflows to 0 (mmdet computes those entries separately)."""
+    g = torch.Generator().manual_seed(0)
+    pred = torch.randn(50, 7, generator=g) * 4
+    target_logits = torch.randn(50, 7, generator=g) * 4
+    target_logits[:5] = -200.0  # sigmoid == 0 exactly
+    target = target_logits.sigmoid()
+    weight = torch.rand(50, generator=g)
+    formula = (torch.nn.functional.binary_cross_entropy_with_logits(
+        pred, target, reduction='none') * (pred.sigmoid() - target).abs()).sum(1)
+    loss = QualityFocalLoss(use_sigmoid=True, beta=1.0)
+    value = loss(pred, target, weight=weight, avg_factor=3.0)
+    assert value.item() == pytest.approx(((formula * weight).sum() / 3.0).item(), rel=1e-6)
 
 
 # ----------------------------------------------------------------------------- reference
@@ -223,9 +242,7 @@ def reference(kind, head_s, head_t, inp, idx):
 
 
 def crosskd(kind, head_s, head_t, idx):
-    loss = CrossKDLoss(reused_teacher_head_idx=idx)
-    loss.prepare_heads(head_s, head_t)
-    return loss
+    return bind(CrossKDLoss(reused_teacher_head_idx=idx), head_s, head_t)
 
 
 @pytest.mark.parametrize('kind', sorted(HEADS))

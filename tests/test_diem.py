@@ -2,7 +2,9 @@
 import pytest
 import torch
 
-from tid_mmdet.models.task_modules.significance import DIEM, DensePredictions, pack_gt_instances
+from tid_mmdet.models.task_modules.heads import BaseHeadAdapter, DensePredictions
+from tid_mmdet.models.task_modules.tid import DIEM
+from tid_mmdet.models.utils import pack_gt_instances
 from .utils import make_batch
 
 # One GT box [0, 0, 10, 10] of class 1; four locations, one prior each, three classes.
@@ -46,12 +48,13 @@ class _MaxIoUHead:
 
 
 def test_detector_thresholds_from_maxiou_assigner():
-    head = _MaxIoUHead()
+    thrs = BaseHeadAdapter(_MaxIoUHead()).iou_thresholds()
+    assert thrs == (0.6, 0.46)
     # IoU 0.5 is now below pos 0.6 -> 1.5; IoU 0.45 is below neg 0.46 -> 0.4
-    score_r, _ = DIEM().task_scores(predictions(), *gt(), head=head)
+    score_r, _ = DIEM().task_scores(predictions(), *gt(), detector_thrs=thrs)
     assert torch.allclose(score_r.flatten(), torch.tensor([2.0, 1.5, 0.4, 0.4]))
     # 'fixed' ignores the assigner
-    score_r, _ = DIEM(thresholds='fixed').task_scores(predictions(), *gt(), head=head)
+    score_r, _ = DIEM(thresholds='fixed').task_scores(predictions(), *gt(), detector_thrs=thrs)
     assert torch.allclose(score_r.flatten(), torch.tensor([2.0, 2.0, 1.5, 0.4]))
 
 

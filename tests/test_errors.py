@@ -9,6 +9,7 @@ from torch import nn
 
 from tid_mmdet.models.losses import TIDLoss
 from tid_mmdet.registry import MODELS
+from .utils import bind
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TID_SYNTHETIC = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
@@ -60,17 +61,36 @@ def test_neck_width_mismatch_names_both_widths_and_the_connector_option():
 
 
 def test_unsupported_head_lists_supported_heads():
-    loss = TIDLoss()
-    supported = 'RPNHead.*Supported heads.*GFLHead, ATSSHead, RetinaHead, FCOSHead'
+    supported = 'RPNHead.*Supported heads.*ATSSHead, FCOSHead, GFLHead, RetinaHead, TOODHead'
     with pytest.raises(TypeError, match=supported):
         init_default_scope('mmdet')
         from mmdet.registry import MODELS as MMDET_MODELS
         rpn = MMDET_MODELS.build(dict(type='RPNHead', in_channels=8, feat_channels=8,
                                       anchor_generator=dict(type='AnchorGenerator', scales=[8],
                                                             ratios=[1.0], strides=[8])))
-        loss.prepare_heads(rpn, rpn)
+        bind(TIDLoss(), rpn, rpn)
     with pytest.raises(TypeError, match='Linear'):
-        loss.prepare_heads(nn.Linear(1, 1), nn.Linear(1, 1))
+        bind(TIDLoss(), nn.Linear(1, 1), nn.Linear(1, 1))
+
+
+def test_unsupported_head_in_a_config_fails_at_build_naming_the_loss():
+    cfg = model_cfg()
+    cfg.distiller.student_head = 'neck'  # a module no head adapter knows
+    with pytest.raises(TypeError, match=r'loss_tid \(TIDLoss\) does not support the head FPN'):
+        build(cfg)
+
+
+def test_crosskd_on_a_head_without_plain_towers_says_so():
+    init_default_scope('mmdet')
+    from mmdet.registry import MODELS as MMDET_MODELS
+    from tid_mmdet.models.losses import CrossKDLoss
+    tood = MMDET_MODELS.build(dict(
+        type='TOODHead', num_classes=3, in_channels=8, feat_channels=8, stacked_convs=1,
+        norm_cfg=dict(type='GN', num_groups=4),
+        anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,
+                              scales_per_octave=1, strides=[8])))
+    with pytest.raises(TypeError, match='CrossKD does not support TOODHead.*GFLHead'):
+        bind(CrossKDLoss(reused_teacher_head_idx=0), tood, tood)
 
 
 def test_wrong_loss_arguments_are_named():
@@ -78,5 +98,7 @@ def test_wrong_loss_arguments_are_named():
         TIDLoss(student_channels=64)
     with pytest.raises(ValueError, match='region_rule'):
         TIDLoss(sfdm=dict(region_rule='random'))
+    with pytest.raises(ValueError, match='region_weights'):
+        TIDLoss(region_weights=(1.0, 2.0))
     with pytest.raises(ValueError, match='weak_delta'):
         TIDLoss(ldam=dict(weak_delta=-1))

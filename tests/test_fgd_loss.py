@@ -8,6 +8,7 @@ from mmengine.structures import InstanceData
 
 from tid_mmdet.models.losses import FGDLoss
 from tid_mmdet.models.losses.fgd_loss import fgd_masks
+from .utils import bind
 
 COEF = dict(alpha_fgd=1e-3, beta_fgd=5e-4, gamma_fgd=5e-4, lambda_fgd=5e-6)
 
@@ -21,6 +22,17 @@ def samples(boxes_per_image, img_shape=(32, 32)):
                                        labels=torch.zeros(len(boxes), dtype=torch.long))
         out.append(ds)
     return out
+
+
+def terms(loss, *args):
+    """The four FGD terms (fg, bg, attention, global) of one call, each with coefficient 1."""
+    saved = (loss.alpha, loss.beta, loss.gamma, loss.lambd)
+    out = []
+    for k in range(4):
+        loss.alpha, loss.beta, loss.gamma, loss.lambd = (float(i == k) for i in range(4))
+        out.append(loss(*args).detach())
+    loss.alpha, loss.beta, loss.gamma, loss.lambd = saved
+    return torch.stack(out)
 
 
 def test_masks_by_hand():
@@ -49,7 +61,8 @@ def test_loss_by_hand():
     f_t, f_s = torch.zeros(1, c, 4, 4), torch.full((1, c, 4, 4), a)
     value = loss(f_s, f_t, samples([[[4., 4., 12., 20.]]]))
     fg, bg, at, gl = c * a**2, c * a**2, 0.0, c * 16 * a**2
-    assert torch.allclose(loss.last_terms, torch.tensor([fg, bg, at, gl]))
+    assert torch.allclose(terms(loss, f_s, f_t, samples([[[4., 4., 12., 20.]]])),
+                          torch.tensor([fg, bg, at, gl]))
     expected = 1e-3 * fg + 5e-4 * bg + 5e-4 * at + 5e-6 * gl
     assert value.item() == pytest.approx(expected, rel=1e-6)
 
@@ -112,7 +125,8 @@ def test_matches_loop_reference_on_random_inputs(channels):
     value = loss(f_s, f_t, samples(boxes, img_shape=(30, 32)))
     aligned = loss.align(f_s) if loss.align is not None else f_s
     ref = reference_fgd(loss, aligned.detach(), f_t, boxes, (30, 32), 0.5)
-    assert torch.allclose(loss.last_terms.double(), ref, rtol=1e-5, atol=1e-5)
+    assert torch.allclose(terms(loss, f_s, f_t, samples(boxes, img_shape=(30, 32))).double(),
+                          ref, rtol=1e-5, atol=1e-5)
     coef = torch.tensor([1e-3, 5e-4, 5e-4, 5e-6], dtype=torch.float64)
     assert value.item() == pytest.approx((ref * coef).sum().item(), rel=1e-5)
 
@@ -134,14 +148,14 @@ def test_zero_when_student_equals_teacher_and_gradients_go_to_student_and_own_pa
     assert loss.context_t.channel_add_conv[-1].weight.grad.abs().sum() > 0
 
 
-def test_widths_are_taken_from_the_necks_or_checked():
-    loss = FGDLoss()
-    with pytest.raises(RuntimeError, match='student_channels'):
-        loss(torch.zeros(1, 4, 2, 2), torch.zeros(1, 4, 2, 2), samples([[]]))
-    loss.check_neck_widths('loss_fgd_fpn0', 4, 8)
+def test_widths_are_checked_against_the_necks():
+    with pytest.raises(TypeError, match='student_channels'):
+        FGDLoss()
+    loss = FGDLoss(4, 8)
     assert loss.align.in_channels == 4 and loss.align.out_channels == 8
+    bind(loss, c_s=4, c_t=8, name='loss_fgd_fpn0')  # matches: no error
     with pytest.raises(ValueError, match=r'loss_fgd_fpn0: configured for 4.*8.*necks are 6 and 8'):
-        loss.check_neck_widths('loss_fgd_fpn0', 6, 8)
+        bind(loss, c_s=6, c_t=8, name='loss_fgd_fpn0')
     loss = FGDLoss(4, 4)
     with pytest.raises(ValueError, match='student_channels=6 and teacher_channels=4'):
         loss(torch.zeros(1, 6, 2, 2), torch.zeros(1, 4, 2, 2), samples([[]]))

@@ -10,8 +10,8 @@ from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 from mmdet.registry import MODELS as MMDET_MODELS
-from tid_mmdet.datasets import generate_synthetic_coco
-from .test_method_configs import DISTILL_KEYS, method_of
+from tid_mmdet.testing import generate_synthetic_coco
+from .utils import DISTILL_KEYS, method_of
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAIR = 'gfl-r50w32_gfl-r18w16_800it_synthetic'

@@ -11,8 +11,8 @@ import pytest
 from mmengine.config import Config
 from pycocotools.coco import COCO
 
-from tid_mmdet.datasets.synthetic_scenes import (SYNTHETIC_CLASSES, generate_synthetic_coco,
-                                                 render_scene)
+from tid_mmdet.testing.synthetic_scenes import (_CLASS_SPECS, _LOOKALIKE_SPECS, SYNTHETIC_CLASSES,
+                                                generate_synthetic_coco, render_scene)
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 CLI = osp.join(REPO, 'tools', 'dataset_converters', 'generate_synthetic_data.py')
@@ -59,8 +59,14 @@ def test_valid_coco(small_set):
             assert 1 <= ann['category_id'] <= len(SYNTHETIC_CLASSES)
 
 
-def test_enough_classes():
-    assert len(SYNTHETIC_CLASSES) >= 8 and len(set(SYNTHETIC_CLASSES)) == len(SYNTHETIC_CLASSES)
+def test_classes_differ_in_look_and_from_the_distractors():
+    # one (shape, texture) per class, named after its shape; an unannotated look-alike never
+    # shares a class's look (it would be a correct detection scored as a false positive)
+    assert len(SYNTHETIC_CLASSES) == len(_CLASS_SPECS) >= 8
+    assert len(set(SYNTHETIC_CLASSES)) == len(set(_CLASS_SPECS)) == len(SYNTHETIC_CLASSES)
+    for name, (shape, _) in zip(SYNTHETIC_CLASSES, _CLASS_SPECS):
+        assert name.split('_')[0] == shape, name
+    assert not set(_CLASS_SPECS) & set(_LOOKALIKE_SPECS)
 
 
 def test_deterministic_and_independent_of_workers(small_set, tmp_path):

@@ -5,7 +5,8 @@ from mmengine.registry import init_default_scope
 
 from mmdet.registry import MODELS as MMDET_MODELS
 from tid_mmdet.models.losses import TIDLoss
-from .utils import make_batch
+from tid_mmdet.models.task_modules.tid import REGION_NAMES
+from .utils import bind, make_batch
 
 SIZES = [(16, 16), (8, 8), (4, 4)]
 
@@ -26,9 +27,13 @@ def features(seed, channels=8):
 
 
 def loss_with_heads(head_s, head_t, **kwargs):
-    loss = TIDLoss(**kwargs)
-    loss.prepare_heads(head_s, head_t)
-    return loss
+    return bind(TIDLoss(**kwargs), head_s, head_t)
+
+
+def shares(losses, num_levels=len(SIZES)):
+    """(L, 3) region shares per level from the loss dict."""
+    return torch.stack([torch.stack([losses[f'tid_l{lvl}_{r}'] for r in REGION_NAMES])
+                        for lvl in range(num_levels)])
 
 
 BOXES = [[[8, 8, 60, 70], [30, 40, 120, 100]], [[64, 10, 90, 50]]]
@@ -40,11 +45,11 @@ def test_student_equal_to_teacher_gives_zero_loss_and_no_weak_areas():
     _, samples = make_batch(BOXES, num_classes=4)
     loss_fn = loss_with_heads(head, head)
     out = head(feats)
-    loss = loss_fn(feats, feats, out, out, samples)
-    assert loss.item() == 0.0
-    region = loss_fn.compute_regions(out, out, samples)
+    losses = loss_fn(feats, feats, out, out, samples)
+    assert losses['loss_tid'].item() == 0.0
+    region = loss_fn.regions(out, out, samples)
     assert not (region == 0).any()  # high = key & weak: empty without weak areas
-    assert loss_fn.last_region_shares[:, 0].sum() == 0
+    assert shares(losses)[:, 0].sum() == 0
 
 
 def test_gradients_reach_the_student_only():
@@ -53,7 +58,7 @@ def test_gradients_reach_the_student_only():
     feats_t = tuple(f.requires_grad_(True) for f in features(1))
     _, samples = make_batch(BOXES, num_classes=4)
     loss_fn = loss_with_heads(head_s, head_t)
-    loss = loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_t), samples)
+    loss = loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_t), samples)['loss_tid']
     assert torch.isfinite(loss) and loss > 0
     loss.backward()
     assert all(f.grad is not None and f.grad.abs().sum() > 0 for f in feats_s)
@@ -69,9 +74,9 @@ def test_images_without_gt_give_a_finite_loss():
     for boxes in ([[], []], [[[8, 8, 60, 70]], []]):
         _, samples = make_batch(boxes, num_classes=4)
         loss_fn = loss_with_heads(head_s, head_t)
-        loss = loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_t), samples)
-        assert torch.isfinite(loss)
-        assert torch.allclose(loss_fn.last_region_shares.sum(1), torch.ones(3))
+        losses = loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_t), samples)
+        assert torch.isfinite(losses['loss_tid'])
+        assert torch.allclose(shares(losses).sum(1), torch.ones(3))
 
 
 def test_channel_mismatch_names_both_widths_and_the_fix():
@@ -84,7 +89,7 @@ def test_channel_mismatch_names_both_widths_and_the_fix():
         loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_s), samples)
     # with the align conv it trains
     loss_fn = loss_with_heads(head_s, head_t, student_channels=8, teacher_channels=16)
-    loss = loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_s), samples)
+    loss = loss_fn(feats_s, feats_t, head_s(feats_s), head_t(feats_s), samples)['loss_tid']
     loss.backward()
     assert loss_fn.align.weight.grad is not None
 

@@ -1,24 +1,46 @@
-"""Helpers shared by the tests: tiny batches with ground truth."""
-import torch
-from mmdet.structures import DetDataSample
-from mmengine.structures import InstanceData
+"""Helpers shared by the tests: tiny batches with ground truth, config helpers, the distill
+loss keys of every method."""
+import os.path as osp
+
+from tid_mmdet.testing import make_det_batch
 
 
 def make_batch(boxes_per_image, size=(128, 128), num_classes=10, seed=0):
-    """Random images (B, 3, H, W) and DetDataSamples with the given GT boxes.
+    """Random images (B, 3, H, W) and DetDataSamples with the given GT boxes."""
+    return make_det_batch(boxes_per_image, size, num_classes, seed)
 
-    Args:
-        boxes_per_image (list[list[list[float]]]): xyxy boxes per image (may be empty).
-    """
-    g = torch.Generator().manual_seed(seed)
-    h, w = size
-    inputs = torch.randn(len(boxes_per_image), 3, h, w, generator=g)
-    samples = []
-    for i, boxes in enumerate(boxes_per_image):
-        ds = DetDataSample(metainfo=dict(img_shape=size, pad_shape=size, batch_input_shape=size,
-                                         ori_shape=size, scale_factor=(1.0, 1.0)))
-        boxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
-        labels = torch.randint(0, num_classes, (len(boxes), ), generator=g)
-        ds.gt_instances = InstanceData(bboxes=boxes, labels=labels)
-        samples.append(ds)
-    return inputs, samples
+
+def bind(loss, head_s=None, head_t=None, c_s=None, c_t=None, name='loss'):
+    """Bind a DetectorLoss to two heads (through their adapters) and neck widths, as
+    DenseHeadDistiller does; returns the loss."""
+    from tid_mmdet.models.losses import DetectorPair
+    from tid_mmdet.models.task_modules.heads import build_head_adapter
+    adapters = [build_head_adapter(h) if h is not None else None for h in (head_s, head_t)]
+    loss.bind(name, DetectorPair(adapters[0], adapters[1], c_s, c_t))
+    return loss
+
+
+# the distill loss keys each method logs (mmdet's LD detector names its loss itself)
+CROSSKD_KEYS = {'distill.loss_cls_kd', 'distill.loss_reg_kd'}
+TID_KEYS = {'distill.loss_tid'}
+DISTILL_KEYS = {
+    'tid': TID_KEYS, 'fgd': {f'distill.loss_fgd_fpn{i}' for i in range(5)}, 'crosskd': CROSSKD_KEYS,
+    'tbd': {'distill.loss_hd_cls', 'distill.loss_hd_reg', 'distill.loss_tfd'},
+    'pkd': {'distill.loss_pkd'}, 'ld': {'loss_ld'}, 'tid-crosskd': TID_KEYS | CROSSKD_KEYS}
+
+
+def method_of(path):
+    """The method a config belongs to, from its path (``configs/<method>/<method>_...py``)."""
+    return osp.basename(path).split('_')[0].split('-')[0] if '/tid_crosskd/' not in path \
+        else 'tid-crosskd'
+
+
+def flatten(d, prefix=''):
+    """A nested config dict as ``{'a.b.c': value}``; an empty dict stays a value."""
+    out = {}
+    for k, v in d.items():
+        if isinstance(v, dict) and v:
+            out.update(flatten(v, f'{prefix}{k}.'))
+        else:
+            out[f'{prefix}{k}'] = v
+    return out

@@ -1,6 +1,6 @@
 """The main job on the embedded default: TID distils a small GFL detector on synthetic scenes.
 
-    make demo            (or: python tools/demo.py)
+    make demo            (or, from the repository root: python -m tools.demo)
 
 1. generates the synthetic COCO-format dataset under data/synthetic/ (once, < 1 min);
 2. gets the teacher (GFL R-50 w32) and the student-alone baseline (GFL R-18 w16): each trained
@@ -17,14 +17,11 @@ import subprocess
 import sys
 import time
 
-sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from synthetic.train_reference import REPO, last_val_metrics, train_reference  # noqa: E402
+from tools.benchmark.methods import METHODS, STUDENT, TEACHER
+from tools.synthetic.train_reference import (COCO_METRICS, REPO, ensure_data, last_val_metrics,
+                                             train_reference, work_dir_of)
 
-TEACHER = 'configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py'
-STUDENT = 'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py'
-TID = 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py'
-METRICS = (('mAP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'), ('AP75', 'bbox_mAP_75'),
-           ('APs', 'bbox_mAP_s'), ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l'))
+TID = METHODS['tid']
 
 
 def banner(text: str) -> None:
@@ -32,7 +29,7 @@ def banner(text: str) -> None:
 
 
 def row(name: str, metrics: dict, prefix: str = 'coco/') -> str:
-    vals = ' '.join(f'{100 * metrics[prefix + key]:6.1f}' for _, key in METRICS)
+    vals = ' '.join(f'{100 * metrics[prefix + key]:6.1f}' for _, key in COCO_METRICS)
     return f'| {name:<28} | ' + ' | '.join(vals.split()) + ' |'
 
 
@@ -52,14 +49,10 @@ def main():
     start = time.time()
 
     banner('1/4 synthetic data')
-    generator = osp.join(REPO, 'tools/dataset_converters/generate_synthetic_data.py')
-    subprocess.run([sys.executable, generator],
-                   check=True, cwd=REPO)
+    ensure_data()
     banner('2/4 teacher and student-alone baseline (trained once, then cached in work_dirs/)')
     for name, cfg in (('teacher', TEACHER), ('student alone', STUDENT)):
-        name_of_run = osp.splitext(osp.basename(cfg))[0]
-        cached = osp.isfile(osp.join(REPO, 'work_dirs', name_of_run, 'metrics.json'))
-        if not cached:
+        if not osp.isfile(osp.join(work_dir_of(cfg), 'metrics.json')):
             print(f'>> {name}: not cached yet, training it now (first run only; the teacher takes '
                   'about 40 min on 2 idle CPU cores (3200 iterations), the student about 6 min)',
                   flush=True)
@@ -72,9 +65,9 @@ def main():
     tid_minutes = (time.time() - t0) / 60
 
     banner('4/4 COCO bbox metrics on the synthetic val split (300 images)')
-    header = '| model                        | ' + ' | '.join(n for n, _ in METRICS) + ' |'
+    header = '| model                        | ' + ' | '.join(n for n, _ in COCO_METRICS) + ' |'
     print(header)
-    print('|' + '---|' * (len(METRICS) + 1))
+    print('|' + '---|' * (len(COCO_METRICS) + 1))
     print(row('teacher GFL R-50 w32', teacher['metrics']))
     print(row('student GFL R-18 w16 alone', student['metrics']))
     print(row('student + TID', tid))

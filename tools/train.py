@@ -10,6 +10,7 @@ import os
 import os.path as osp
 
 import tid_mmdet  # noqa: F401  (compat fixes + registration; must precede mmrazor imports)
+# isort: split
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
 from mmengine.runner import Runner

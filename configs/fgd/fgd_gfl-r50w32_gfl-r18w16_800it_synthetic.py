@@ -4,5 +4,12 @@
 # here so that every method starts from the same student; fgd-initstudent_* turns it on.
 _base_ = ['../_base_/pairs/gfl-r50w32_gfl-r18w16_800it_synthetic.py',
           '../_base_/distillers/fgd_distiller.py']
-model = dict(_base_.distill_model, _delete_=True, teacher_head=None,
-             distiller=_base_.fgd_distiller)
+# The synthetic FPNs are 96 channels wide.
+_fgd = _base_.fgd_distiller
+model = dict(
+    _base_.distill_model,
+    _delete_=True,
+    type='NeckTeacherDistill',
+    distiller=dict(_fgd, distill_losses={
+        k: dict(v, student_channels=96, teacher_channels=96)
+        for k, v in _fgd.distill_losses.items()}))

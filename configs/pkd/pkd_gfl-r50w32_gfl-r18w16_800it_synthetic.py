@@ -2,5 +2,5 @@
 # the teacher runs backbone + neck only.
 _base_ = ['../_base_/pairs/gfl-r50w32_gfl-r18w16_800it_synthetic.py',
           '../_base_/distillers/pkd_distiller.py']
-model = dict(_base_.distill_model, _delete_=True, teacher_head=None,
+model = dict(_base_.distill_model, _delete_=True, type='NeckTeacherDistill',
              distiller=_base_.pkd_distiller)

@@ -1,5 +1,6 @@
 """Tables, verdicts and the plot of the benchmark (``run_benchmark.py`` calls
-:func:`write_report`). Every number comes from the results of the run; nothing is typed in.
+:func:`write_report`). Every number comes from the results of the run; nothing is typed in. The
+prose is in ``report_template.md`` next to this file.
 
 A hand-written section between ``<!-- notes:start -->`` and ``<!-- notes:end -->`` in an
 existing report is kept when the report is rewritten.
@@ -11,15 +12,32 @@ import platform
 import re
 import statistics
 from collections import Counter
-from typing import Dict, List, Optional
+from string import Template
+from typing import Dict, List, NamedTuple, Optional, Tuple
 
-from methods import ABLATIONS, Method
+from tools.benchmark import COMMAND
+from tools.benchmark.methods import ABLATIONS, METHODS, Method
+from tools.synthetic.train_reference import COCO_METRICS
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-METRICS = (('mAP', 'coco/bbox_mAP'), ('AP50', 'coco/bbox_mAP_50'), ('AP75', 'coco/bbox_mAP_75'),
-           ('APs', 'coco/bbox_mAP_s'), ('APm', 'coco/bbox_mAP_m'), ('APl', 'coco/bbox_mAP_l'))
+TEMPLATE = osp.join(osp.dirname(osp.abspath(__file__)), 'report_template.md')
+SECTION = re.compile(r'^<!-- section: (\w+) -->\n', re.M)
+METRICS = tuple((short, 'coco/' + key) for short, key in COCO_METRICS)
 NOTES = re.compile(r'<!-- notes:start -->.*?<!-- notes:end -->', re.S)
-TARGET_GAP, TARGET_CLOSED, TARGET_RATIO = 8.0, 0.40, 1.10
+EMPTY_NOTES = '<!-- notes:start -->\n<!-- notes:end -->'
+
+
+class Targets(NamedTuple):
+    """The project's targets, which the report's "Against the targets" section checks."""
+    teacher_student_gap: float  # mAP between the teacher and the student alone: at least
+    gap_closed: float  # share of that gap that TID closes: at least
+    step_cost_ratio: float  # TID's step / (student step + teacher forward): at most
+    no_slower_than: str  # the method whose step cost ratio TID's must not exceed
+
+
+TARGETS = Targets(teacher_student_gap=8.0, gap_closed=0.40, step_cost_ratio=1.10,
+                  no_slower_than='fgd')
+# the methods TID is compared with, one verdict each: the benchmark's other main methods
+RIVALS = tuple(name for name in METHODS if name not in ('student', 'tid'))
 
 
 def mean_std(values: List[float]):
@@ -124,50 +142,71 @@ def table(names: List[str], summary: dict) -> List[str]:
     return lines
 
 
+def met(ok: bool) -> str:
+    return 'met' if ok else 'NOT met'
+
+
+def gain_verdict(tid: dict, summary: dict) -> str:
+    """TID's gain over the student alone, against the seed spread and the gap it closes."""
+    gap, closed = summary['gap'], tid['closed']
+    spread = max([s for s in (summary['student_std'], tid['mAP'][1]) if s is not None],
+                 default=None)
+    line = f"* TID: {tid['gain']:+.1f} mAP over the student alone"
+    if spread is not None:
+        line += (f" (seed spread, the larger std of the two: {spread:.1f}; gain "
+                 f"{'above' if tid['gain'] > spread else 'NOT above'} it)")
+    if closed is None or gap is None or gap <= 0:
+        return line + ', no teacher-student gap to close.'
+    return line + (f", closing **{100 * closed:.0f}%** of the gap (target >= "
+                   f"{100 * TARGETS.gap_closed:.0f}%: {met(closed >= TARGETS.gap_closed)}).")
+
+
+def rival_verdicts(tid: dict, rows: dict) -> List[str]:
+    """TID's mAP against each of :data:`RIVALS` present."""
+    out = []
+    for name in RIVALS:
+        other = rows.get(name)
+        if other and other['mAP'][0] is not None and tid['mAP'][0] is not None:
+            diff = tid['mAP'][0] - other['mAP'][0]
+            word = 'better than' if diff > 0 else 'worse than' if diff < 0 else 'equal to'
+            out.append(f"* TID vs {other['label']}: TID is {word} it by {abs(diff):.1f} mAP "
+                       f"({fmt(*tid['mAP'])} vs {fmt(*other['mAP'])}).")
+    return out
+
+
+def cost_verdicts(tid: dict, rows: dict) -> List[str]:
+    """TID's step cost against its target and against :attr:`Targets.no_slower_than`."""
+    cost = tid['cost']
+    out = [f"* TID step cost: **{cost['ratio']:.2f}x** the physical minimum (target <= "
+           f"{TARGETS.step_cost_ratio:.2f}: {met(cost['ratio'] <= TARGETS.step_cost_ratio)})."]
+    other = rows.get(TARGETS.no_slower_than)
+    if other and other['cost']:
+        # both ratios share the same minimum (student step + teacher forward), which makes
+        # them comparable even when the machine's speed drifts between the two measurements
+        theirs = other['cost']
+        out.append(f"* TID vs {other['label']} step: {cost['ratio']:.2f}x vs "
+                   f"{theirs['ratio']:.2f}x the same minimum ({cost['method_ms']:.0f} vs "
+                   f"{theirs['method_ms']:.0f} ms; target: TID no slower than "
+                   f"{other['label']}: {met(cost['ratio'] <= theirs['ratio'])}).")
+    return out
+
+
 def verdicts(summary: dict) -> List[str]:
-    """Plain statements of the targets, from the numbers."""
+    """Plain statements of the :data:`TARGETS`, from the numbers."""
     rows, out = summary['rows'], []
     gap = summary['gap']
     if gap is not None:
-        out.append(f"* Teacher - student alone: **{gap:.1f} mAP** (target >= {TARGET_GAP:.0f}: "
-                   f"{'met' if gap >= TARGET_GAP else 'NOT met'}).")
+        out.append(f"* Teacher - student alone: **{gap:.1f} mAP** (target >= "
+                   f"{TARGETS.teacher_student_gap:.0f}: "
+                   f"{met(gap >= TARGETS.teacher_student_gap)}).")
     tid = rows.get('tid')
-    if tid and tid['gain'] is not None:
-        spread = max([s for s in (summary['student_std'], tid['mAP'][1]) if s is not None],
-                     default=None)
-        closed = tid['closed']
-        line = f"* TID: {tid['gain']:+.1f} mAP over the student alone"
-        if spread is not None:
-            line += (f" (seed spread, the larger std of the two: {spread:.1f}; gain "
-                     f"{'above' if tid['gain'] > spread else 'NOT above'} it)")
-        if closed is None or gap is None or gap <= 0:
-            line += ', no teacher-student gap to close.'
-        else:
-            line += (f", closing **{100 * closed:.0f}%** of the gap (target >= "
-                     f"{100 * TARGET_CLOSED:.0f}%: "
-                     f"{'met' if closed >= TARGET_CLOSED else 'NOT met'}).")
-        out.append(line)
-    for other in ('fgd', 'crosskd', 'tbd', 'pkd', 'ld', 'tid-crosskd'):
-        o = rows.get(other)
-        if tid and o and o['mAP'][0] is not None and tid['mAP'][0] is not None:
-            diff = tid['mAP'][0] - o['mAP'][0]
-            word = 'better than' if diff > 0 else 'worse than' if diff < 0 else 'equal to'
-            out.append(f"* TID vs {o['label']}: TID is {word} it by {abs(diff):.1f} mAP "
-                       f"({fmt(*tid['mAP'])} vs {fmt(*o['mAP'])}).")
-    if tid and tid['cost']:
-        ratio = tid['cost']['ratio']
-        out.append(f"* TID step cost: **{ratio:.2f}x** the physical minimum (target <= "
-                   f"{TARGET_RATIO:.2f}: {'met' if ratio <= TARGET_RATIO else 'NOT met'}).")
-        fgd = rows.get('fgd')
-        if fgd and fgd['cost']:
-            # both ratios share the same minimum (student step + teacher forward), which makes
-            # them comparable even when the machine's speed drifts between the two measurements
-            faster = tid['cost']['ratio'] <= fgd['cost']['ratio']
-            out.append(f"* TID vs FGD step: {tid['cost']['ratio']:.2f}x vs "
-                       f"{fgd['cost']['ratio']:.2f}x the same minimum ("
-                       f"{tid['cost']['method_ms']:.0f}"
-                       f" vs {fgd['cost']['method_ms']:.0f} ms; target: TID no slower than FGD: "
-                       f"{'met' if faster else 'NOT met'}).")
+    if not tid:
+        return out
+    if tid['gain'] is not None:
+        out.append(gain_verdict(tid, summary))
+    out += rival_verdicts(tid, rows)
+    if tid['cost']:
+        out += cost_verdicts(tid, rows)
     return out
 
 
@@ -194,7 +233,8 @@ def plot(names: List[str], summary: dict, path: str) -> None:
     ratios = [rows[n]['cost']['ratio'] if rows[n]['cost'] else 0.0 for n in names]
     ax2.barh(y, ratios, color=colors)
     ax2.axvline(1.0, color='k', lw=1)
-    ax2.axvline(TARGET_RATIO, color='#d62728', ls='--', lw=1, label=f'{TARGET_RATIO:.2f}x target')
+    ax2.axvline(TARGETS.step_cost_ratio, color='#d62728', ls='--', lw=1,
+                label=f'{TARGETS.step_cost_ratio:.2f}x target')
     ax2.set_yticks(y, [''] * len(y))
     ax2.set_xlabel('step time / (student step + teacher forward)')
     ax2.legend(loc='lower right', fontsize=8)
@@ -205,109 +245,137 @@ def plot(names: List[str], summary: dict, path: str) -> None:
     plt.close(fig)
 
 
-def write_report(methods: List[Method], results: Dict[str, List[dict]], costs: Dict[str, dict],
-                 teacher: dict, args, argv: List[str]) -> dict:
-    names = [m.name for m in methods if results.get(m.name)]
-    main = [n for n in names if n not in ABLATIONS]
-    ablations = [n for n in names if n in ABLATIONS or n == 'tid']
+def with_tid_on_ablation_seeds(methods: List[Method], results: Dict[str, List[dict]],
+                               ablations: List[str]) -> Tuple[list, dict, List[str]]:
+    """When the ablations ran on fewer seeds than TID, add a row of TID on their seeds only
+    (``tid@<seeds>``), to compare like with like; returns methods, results and ablation rows."""
     abl_seeds = sorted({r['seed'] for n in ablations if n != 'tid' for r in results[n]})
     tid_seeds = sorted(r['seed'] for r in results.get('tid', []))
-    if len(ablations) > 1 and tid_seeds and abl_seeds != tid_seeds:
-        # the ablations ran on fewer seeds: compare them with TID on those seeds
-        same = [r for r in results['tid'] if r['seed'] in abl_seeds]
-        if same:
-            name = 'tid@' + ','.join(map(str, abl_seeds))
-            methods = list(methods) + [Method(name, methods[0].config, [])]
-            results = dict(results, **{name: same})
-            ablations.insert(ablations.index('tid') + 1, name)
-    summary = summarize(methods, results, costs, teacher)
-    for name in ablations:
-        if name.startswith('tid@'):
-            summary['rows'][name]['label'] = f"TID, seed {name[4:]} only"
-    plot(main, summary, args.plot)
-    cmd = 'python tools/benchmark/run_benchmark.py ' + ' '.join(argv)
-    make = {(): ' (`make bench`)', ('--quick', ): ' (`make bench-quick`)'}.get(tuple(argv), '')
-    seeds = sorted({s for n in names for s in summary['rows'][n]['seeds']})
-    iters = {r['iters'] for n in names for r in results[n]}
+    same = [r for r in results.get('tid', []) if r['seed'] in abl_seeds]
+    if len(ablations) < 2 or not tid_seeds or abl_seeds == tid_seeds or not same:
+        return methods, results, ablations
+    name = 'tid@' + ','.join(map(str, abl_seeds))
+    ablations = list(ablations)
+    ablations.insert(ablations.index('tid') + 1, name)
+    return (list(methods) + [Method(name, methods[0].config, [])], dict(results, **{name: same}),
+            ablations)
+
+
+def load_template(path: str = TEMPLATE) -> Dict[str, Template]:
+    """The named templates of ``report_template.md`` (the text before the first is a comment)."""
+    with open(path) as f:
+        parts = SECTION.split(f.read())[1:]
+    return {name: Template(text) for name, text in zip(parts[::2], parts[1::2])}
+
+
+def header_fields(summary: dict, results: Dict[str, List[dict]], costs: Dict[str, dict],
+                  teacher: dict, args, argv: List[str]) -> Dict[str, str]:
+    """How, where and from what the report was made: the fields of its first paragraphs."""
+    names = [n for n in summary['rows'] if results.get(n)]
+    options = teacher.get('cfg_options')
     now = datetime.datetime.now(datetime.timezone.utc)
-    md = ['# Benchmark: accuracy gained and cost paid, every method', '',
-          f'Generated by `{cmd.strip()}`{make} at '
-          f'commit {describe_commit(args.commit)}, {now:%Y-%m-%d %H:%M} UTC, '
-          f'on {machine()}.{provenance(results, args.commit)}', '',
-          f'Embedded default: synthetic scenes (2000 train / {args.val_images or 300} val '
-          f"images of 256 px), GFL R-50 w32 teacher trained once (`{teacher['config']}`"
-          f"{' ' + ' '.join(teacher.get('cfg_options', [])) if teacher.get('cfg_options') else ''}"
-          f"; {summary['teacher_map']:.1f} mAP), GFL R-18 w16 student, "
-          f'{"/".join(str(i) for i in sorted(iters))} iterations x batch 8, seeds '
-          f'{", ".join(map(str, seeds))}; identical data, schedule and seeds for every method. '
-          'mAP etc. are COCO bbox metrics x 100, mean ± std over seeds (sample std). '
-          'Δ mAP: gain over the student alone; gap closed: Δ mAP / (teacher - student alone). '
-          'Step (ms): median time of one training step (forward, losses, backward, optimizer '
-          'step; batch 8, data already in memory) and step cost ratio: that median / the median '
-          'of (student step + teacher forward), alternated on the same '
-          f"{next(iter(costs.values()), {}).get('steps', 'n')} batches in one process, one "
-          'method at a time (`tools/benchmark/step_cost.py`). Peak RSS: the training process '
-          f'(main process and data workers). The training runs went {args.jobs} at a time with '
-          f'{max(1, (os.cpu_count() or 2) // args.jobs)} thread(s) each, so their wall times '
-          'are not used.', '',
-          f'![accuracy and cost per method]({osp.relpath(args.plot, osp.dirname(args.doc))})', '',
-          '## Results', ''] + table(main, summary) + ['', '## Against the targets', ''] + \
-        verdicts(summary)
-    if len(ablations) > 1:
-        md += ['', '## TID ablations (the paper\'s three switches, SFDM\'s region weighting)', '',
-               'cls-only / reg-only: DIEM scores locations by one task; fixed thresholds: IoU '
-               '0.5 / 0.4 instead of the detector\'s (for GFL the same thresholds: its ATSS '
-               'assigner has no fixed ones and the detector rule falls back to 0.5 / 0.4, so '
-               'on the same seeds this row should equal TID\'s); key only: no '
-               'weak areas (no learning dynamics); region means, low x0.2: SFDM\'s first '
-               'defaults (each region averaged over its own locations, weights 2 / 1 / 0.2 '
-               'instead of a level mean with 2 / 1 / 1); no regions: every location weighted 1, '
-               'the standardised feature imitation without DIEM/LDAM\'s regions. '
-               'Seeds of the ablations: '
-               f"{', '.join(map(str, abl_seeds))} (`--ablation-seeds`); compare them with TID "
-               'on the same seeds.', ''] + table(ablations, summary)
-    tid_blocks = {n: c['tid_blocks_ms'] for n, c in costs.items() if c and 'tid_blocks_ms' in c}
-    if tid_blocks:
-        md += ['', '## Time inside TID per step (torch.profiler)', '',
-               '| config | DIEM (ms) | LDAM (ms) | SFDM (ms) | profiled step (ms) | share |',
-               '|---|---|---|---|---|---|']
-        for name, b in tid_blocks.items():
+    return dict(
+        command=(COMMAND + ' ' + ' '.join(argv)).strip(),
+        make_target={(): ' (`make bench`)', ('--quick', ): ' (`make bench-quick`)'}.get(
+            tuple(argv), ''),
+        commit=describe_commit(args.commit), date=f'{now:%Y-%m-%d %H:%M}', machine=machine(),
+        provenance=provenance(results, args.commit), val_images=str(args.val_images or 300),
+        teacher_config=teacher['config'],
+        teacher_options=(' ' + ' '.join(options)) if options else '',
+        teacher_map=f"{summary['teacher_map']:.1f}",
+        iters='/'.join(str(i) for i in sorted({r['iters'] for n in names for r in results[n]})),
+        seeds=', '.join(map(str, sorted({s for n in names
+                                         for s in summary['rows'][n]['seeds']}))),
+        cost_steps=str(next(iter(costs.values()), {}).get('steps', 'n')), jobs=str(args.jobs),
+        threads=str(max(1, (os.cpu_count() or 2) // args.jobs)),
+        plot=osp.relpath(args.plot, osp.dirname(args.doc)))
+
+
+def ablation_section(template: Template, ablations: List[str], results: Dict[str, List[dict]],
+                     summary: dict) -> str:
+    if len(ablations) < 2:
+        return ''
+    seeds = sorted({r['seed'] for n in ablations if n != 'tid' and not n.startswith('tid@')
+                    for r in results[n]})
+    return template.substitute(seeds=', '.join(map(str, seeds)),
+                               table='\n'.join(table(ablations, summary)))
+
+
+def tid_profile_section(template: Template, costs: Dict[str, dict]) -> str:
+    """Time in DIEM, LDAM and SFDM per step, for the methods profiled (``--profile-tid``)."""
+    rows = []
+    for name, cost in costs.items():
+        b = (cost or {}).get('tid_blocks_ms')
+        if b:
             tot = b['TID.DIEM'] + b['TID.LDAM'] + b['TID.SFDM']
-            md.append(f"| {name} | {b['TID.DIEM']:.1f} | {b['TID.LDAM']:.1f} | "
-                      f"{b['TID.SFDM']:.1f} | {b['profiled_step']:.0f} | "
-                      f"{100 * tot / b['profiled_step']:.1f}% |")
-        md += ['', 'DIEM includes decoding both heads and the IoU with the GT; SFDM includes '
-               'the region partition and the feature loss (forward only; the profiler slows '
-               'every step a little).']
-    if costs:
-        md += ['', '## Step cost in detail', '',
-               '| method | method step (ms) | student step + teacher forward (ms) | ratio |',
-               '|---|---|---|---|']
-        for name in main:
-            c = costs.get(name)
-            if c:
-                md.append(f"| {summary['rows'][name]['label']} | {c['method_ms']:.0f} | "
-                          f"{c['minimum_ms']:.0f} | {c['ratio']:.2f} |")
-    curve = summary['teacher_curve']
-    if curve:
-        md += ['', '## Teacher convergence (validation during its training)', '',
-               '| iteration | ' + ' | '.join(str(c['iter']) for c in curve) + ' |',
-               '|---|' + '---|' * len(curve),
-               '| mAP | ' + ' | '.join(f"{100 * c['bbox_mAP']:.1f}" for c in curve) + ' |']
-    md += ['', '## Distillation losses (first and last logged iteration, seed 0)', '',
-           '| method | first | last |', '|---|---|---|']
+            rows.append(f"| {name} | {b['TID.DIEM']:.1f} | {b['TID.LDAM']:.1f} | "
+                        f"{b['TID.SFDM']:.1f} | {b['profiled_step']:.0f} | "
+                        f"{100 * tot / b['profiled_step']:.1f}% |")
+    return template.substitute(rows='\n'.join(rows)) if rows else ''
+
+
+def step_cost_section(template: Template, names: List[str], costs: Dict[str, dict],
+                      summary: dict) -> str:
+    if not costs:
+        return ''
+    rows = [f"| {summary['rows'][name]['label']} | {costs[name]['method_ms']:.0f} | "
+            f"{costs[name]['minimum_ms']:.0f} | {costs[name]['ratio']:.2f} |"
+            for name in names if costs.get(name)]
+    return template.substitute(rows='\n'.join(rows))
+
+
+def teacher_curve_section(template: Template, curve: List[dict]) -> str:
+    if not curve:
+        return ''
+    lines = ['| iteration | ' + ' | '.join(str(c['iter']) for c in curve) + ' |',
+             '|---|' + '---|' * len(curve),
+             '| mAP | ' + ' | '.join(f"{100 * c['bbox_mAP']:.1f}" for c in curve) + ' |']
+    return template.substitute(table='\n'.join(lines))
+
+
+def distill_loss_rows(names: List[str], results: Dict[str, List[dict]], summary: dict) -> str:
+    """Each method's distill losses at the first and last logged iteration of its first seed."""
+    rows = []
     for name in names:
         runs = [r for r in results[name] if r['seed'] == min(summary['rows'][name]['seeds'])]
         if runs and runs[0]['distill_first']:
             f0 = ', '.join(f'{k} {v:.3g}' for k, v in runs[0]['distill_first'].items())
             f1 = ', '.join(f'{k} {v:.3g}' for k, v in runs[0]['distill_last'].items())
-            md.append(f'| {name} | {f0} | {f1} |')
-    notes = '<!-- notes:start -->\n<!-- notes:end -->'
-    if osp.isfile(args.doc):
-        with open(args.doc) as f:
-            found = NOTES.search(f.read())
-        notes = found.group(0) if found else notes
-    md += ['', '## Notes', '', notes, '']
+            rows.append(f'| {name} | {f0} | {f1} |')
+    return '\n'.join(rows)
+
+
+def kept_notes(doc: str) -> str:
+    """The hand-written notes of the existing report (empty markers when there are none)."""
+    if not osp.isfile(doc):
+        return EMPTY_NOTES
+    with open(doc) as f:
+        found = NOTES.search(f.read())
+    return found.group(0) if found else EMPTY_NOTES
+
+
+def write_report(methods: List[Method], results: Dict[str, List[dict]], costs: Dict[str, dict],
+                 teacher: dict, args, argv: List[str]) -> dict:
+    """Write the report (``args.doc``) and its plot (``args.plot``); return the summary."""
+    names = [m.name for m in methods if results.get(m.name)]
+    main = [n for n in names if n not in ABLATIONS]
+    methods, results, ablations = with_tid_on_ablation_seeds(
+        methods, results, [n for n in names if n in ABLATIONS or n == 'tid'])
+    summary = summarize(methods, results, costs, teacher)
+    for name in ablations:
+        if name.startswith('tid@'):
+            summary['rows'][name]['label'] = f'TID, seed {name[4:]} only'
+    plot(main, summary, args.plot)
+    sections = load_template()
+    text = sections['document'].substitute(
+        header_fields(summary, results, costs, teacher, args, argv),
+        results_table='\n'.join(table(main, summary)), verdicts='\n'.join(verdicts(summary)),
+        ablations=ablation_section(sections['ablations'], ablations, results, summary),
+        tid_profile=tid_profile_section(sections['tid_profile'], costs),
+        step_costs=step_cost_section(sections['step_costs'], main, costs, summary),
+        teacher_curve=teacher_curve_section(sections['teacher_curve'],
+                                            summary['teacher_curve']),
+        distill_losses=distill_loss_rows(names, results, summary), notes=kept_notes(args.doc))
     with open(args.doc, 'w') as f:
-        f.write('\n'.join(md))
+        f.write(text)
     return summary

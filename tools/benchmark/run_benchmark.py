@@ -1,7 +1,7 @@
 """Side-by-side benchmark of the distillation methods on the embedded default, in one command.
 
-    make bench        (python tools/benchmark/run_benchmark.py)          hours: in the background
-    make bench-quick  (python tools/benchmark/run_benchmark.py --quick)  aimed at < 10 minutes
+    make bench        (python -m tools.benchmark.run_benchmark)          hours: in the background
+    make bench-quick  (python -m tools.benchmark.run_benchmark --quick)  aimed at < 10 minutes
 
 1. generates the synthetic data (cached);
 2. trains the teacher once, 4x the student's schedule (cached, with its validation curve);
@@ -26,100 +26,126 @@ import argparse
 import json
 import os
 import os.path as osp
+import re
 import subprocess
 import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
-HERE = osp.dirname(osp.abspath(__file__))
-REPO = osp.dirname(osp.dirname(HERE))
-sys.path.insert(0, HERE)
-sys.path.insert(0, osp.join(REPO, 'tools', 'synthetic'))
-from fingerprint import code_digest, commit, compare, run_fingerprint  # noqa: E402
-from methods import ABLATIONS, DEFAULT, METHODS, STUDENT, TEACHER, Method, resolve  # noqa: E402
-from train_reference import (ensure_data, last_val_metrics, repo_env,  # noqa: E402
-                             run_logged, train_reference)
+from tools.benchmark import COMMAND
+from tools.benchmark.fingerprint import code_digest, commit, compare, run_fingerprint
+from tools.benchmark.methods import (ABLATIONS, DEFAULT, METHODS, STUDENT, TEACHER, Method,
+                                     resolve)
+from tools.benchmark.report import write_report
+from tools.synthetic.train_reference import (REPO, ensure_data, last_val_metrics, read_scalars,
+                                             repo_env, run_logged, train_reference)
 
 QUICK = dict(iters=40, teacher_iters=100, seeds=[0], val_images=100, cost_steps=4,
              cost_warmup=1)
+FULL = dict(iters=None, teacher_iters=None, seeds=[0, 1, 2], val_images=None, cost_steps=20,
+            cost_warmup=3)
+# the lines of mmengine's text log that progress reports: a training iteration, a validation
+TRAIN_LINE = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?\beta: (\S+).*?\sloss: (\S+)')
+VAL_MAP = re.compile(r'(?<![\w.])coco/bbox_mAP: (\S+)')
 
 
-def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Benchmark the distillation methods on the embedded default (synthetic '
-        'scenes, GFL R-50 w32 teacher -> GFL R-18 w16 student): accuracy over seeds, step cost.',
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
-    parser.add_argument('--quick', action='store_true',
-                        help=f"try it out (aimed at < 10 min): {QUICK['iters']} student "
-                        f"iterations, a {QUICK['teacher_iters']}-iteration teacher, one seed, "
-                        f"{QUICK['val_images']} val images, no ablations, results in "
-                        'results/bench_quick')
-    parser.add_argument('--methods', nargs='+', default=None,
-                        help=f'methods to run (default: {" ".join(DEFAULT)}; the student alone '
-                        'is always included; also: fgd-initstudent)')
-    parser.add_argument('--variant', action='append', default=[], metavar='NAME=BASE[:k=v,...]',
-                        help='an extra entry: a known method with config overrides, e.g. '
-                        '"tid-w2=tid:model.distiller.loss_weight=2" (repeatable)')
-    parser.add_argument('--seeds', nargs='+', type=int, default=None,
-                        help='seeds of every method (default 0 1 2; quick: 0)')
-    parser.add_argument('--ablation-seeds', nargs='+', type=int, default=None,
-                        help="seeds of TID's ablations (default: the first of --seeds; their "
-                        "table adds TID's row on the same seeds, to compare like with like)")
-    parser.add_argument('--iters', type=int, default=None,
-                        help="student schedule in iterations (default: the configs' 800)")
-    parser.add_argument('--teacher-iters', type=int, default=None,
-                        help="teacher schedule (default: its config's 3200)")
-    parser.add_argument('--val-images', type=int, default=None,
-                        help='evaluate on the first N val images (default: all 300)')
-    parser.add_argument('--jobs', type=int, default=None,
-                        help='trainings run at the same time, each with cores / jobs threads '
-                        '(default: the number of cores, at most 4; on 2 cores two 1-thread runs '
-                        'get through about 1.35x more than one 2-thread run). The step times '
-                        'of the report come from the sequential cost measurement, not from '
-                        'these runs')
-    parser.add_argument('--cost-steps', type=int, default=None,
-                        help='timed steps per method in the cost measurement (default 20)')
-    parser.add_argument('--cost-warmup', type=int, default=None, help='untimed steps first (3)')
-    parser.add_argument('--skip-cost', action='store_true', help='no step-cost measurement')
-    parser.add_argument('--out-dir', default=None,
-                        help='results folder (default results/bench, quick: results/bench_quick)')
-    parser.add_argument('--doc', default=None,
-                        help='report path (default docs/benchmarks.md; with --quick or '
-                        '--out-dir: in the results folder)')
-    parser.add_argument('--plot', default=None,
-                        help='plot path (default docs/benchmark.png; with --quick or '
-                        '--out-dir: in the results folder)')
-    parser.add_argument('--rerun-changed-code', action='store_true',
-                        help='also redo finished runs made with other code (tid_mmdet/ or '
-                        'tools/train.py changed); runs whose config, teacher or data changed are '
-                        'always redone')
-    parser.add_argument('--report-only', action='store_true',
-                        help='only rewrite the report from the results present')
-    parser.add_argument('--keep-checkpoints', action='store_true',
-                        help="keep each finished run's checkpoints (default: deleted, they are "
-                        'not needed for the report)')
-    args = parser.parse_args(argv)
-    defaults = dict(QUICK) if args.quick else dict(iters=None, teacher_iters=None,
-                                                   seeds=[0, 1, 2], val_images=None,
-                                                   cost_steps=20, cost_warmup=3)
-    for key, value in defaults.items():
+def add_selection_options(parser: argparse.ArgumentParser) -> None:
+    """What runs: the quick mode, the methods and their variants, the seeds."""
+    group = parser.add_argument_group('what runs')
+    group.add_argument('--quick', action='store_true',
+                       help=f"try it out (aimed at < 10 min): {QUICK['iters']} student "
+                       f"iterations, a {QUICK['teacher_iters']}-iteration teacher, one seed, "
+                       f"{QUICK['val_images']} val images, no ablations, results in "
+                       'results/bench_quick')
+    group.add_argument('--methods', nargs='+', default=None,
+                       help=f'methods to run (default: {" ".join(DEFAULT)}; the student alone '
+                       'is always included; also: fgd-initstudent)')
+    group.add_argument('--variant', action='append', default=[], metavar='NAME=BASE[:k=v,...]',
+                       help='an extra entry: a known method with config overrides, e.g. '
+                       '"tid-w2=tid:model.distiller.loss_weight=2" (repeatable)')
+    group.add_argument('--seeds', nargs='+', type=int, default=None,
+                       help='seeds of every method (default 0 1 2; quick: 0)')
+    group.add_argument('--ablation-seeds', nargs='+', type=int, default=None,
+                       help="seeds of TID's ablations (default: the first of --seeds; their "
+                       "table adds TID's row on the same seeds, to compare like with like)")
+
+
+def add_schedule_options(parser: argparse.ArgumentParser) -> None:
+    """How long each run trains, how many run at once, how the step cost is measured."""
+    group = parser.add_argument_group('schedule and step cost')
+    group.add_argument('--iters', type=int, default=None,
+                       help="student schedule in iterations (default: the configs' 800)")
+    group.add_argument('--teacher-iters', type=int, default=None,
+                       help="teacher schedule (default: its config's 3200)")
+    group.add_argument('--val-images', type=int, default=None,
+                       help='evaluate on the first N val images (default: all 300)')
+    group.add_argument('--jobs', type=int, default=None,
+                       help='trainings run at the same time, each with cores / jobs threads '
+                       '(default: the number of cores, at most 4; on 2 cores two 1-thread runs '
+                       'get through about 1.35x more than one 2-thread run). The step times '
+                       'of the report come from the sequential cost measurement, not from '
+                       'these runs')
+    group.add_argument('--cost-steps', type=int, default=None,
+                       help='timed steps per method in the cost measurement (default 20)')
+    group.add_argument('--cost-warmup', type=int, default=None, help='untimed steps first (3)')
+    group.add_argument('--skip-cost', action='store_true', help='no step-cost measurement')
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
+    """Where results and the report go, and what resuming redoes or keeps."""
+    group = parser.add_argument_group('results, report and resuming')
+    group.add_argument('--out-dir', default=None,
+                       help='results folder (default results/bench, quick: results/bench_quick)')
+    group.add_argument('--doc', default=None,
+                       help='report path (default docs/benchmarks.md; with --quick or '
+                       '--out-dir: in the results folder)')
+    group.add_argument('--plot', default=None,
+                       help='plot path (default docs/benchmark.png; with --quick or '
+                       '--out-dir: in the results folder)')
+    group.add_argument('--rerun-changed-code', action='store_true',
+                       help='also redo finished runs made with other code (tid_mmdet/ or '
+                       'tools/train.py changed); runs whose config, teacher or data changed '
+                       'are always redone')
+    group.add_argument('--report-only', action='store_true',
+                       help='only rewrite the report from the results present')
+    group.add_argument('--keep-checkpoints', action='store_true',
+                       help="keep each finished run's checkpoints (default: deleted, they are "
+                       'not needed for the report)')
+
+
+def complete(args: argparse.Namespace) -> argparse.Namespace:
+    """Fill in what the options left open: the quick or full defaults, the paths, the methods.
+
+    Only the default full run writes the committed report (``docs/``); quick runs and runs with
+    their own ``--out-dir`` (studies, sweeps) report next to their results.
+    """
+    for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    # only the default full run writes the committed report; quick runs and runs with their
-    # own --out-dir (studies, sweeps) report next to their results
     published = not args.quick and args.out_dir is None
     name = 'bench_quick' if args.quick else 'bench'
     args.out_dir = osp.abspath(args.out_dir or osp.join(REPO, 'results', name))
-    args.doc = args.doc or (osp.join(REPO, 'docs', 'benchmarks.md') if published else
-                            osp.join(args.out_dir, 'benchmarks.md'))
-    args.plot = args.plot or (osp.join(REPO, 'docs', 'benchmark.png') if published else
-                              osp.join(args.out_dir, 'benchmark.png'))
+    report_dir = osp.join(REPO, 'docs') if published else args.out_dir
+    args.doc = args.doc or osp.join(report_dir, 'benchmarks.md')
+    args.plot = args.plot or osp.join(report_dir, 'benchmark.png')
     args.methods = args.methods or list(METHODS if args.quick else DEFAULT)
     args.ablation_seeds = args.ablation_seeds or args.seeds[:1]
     args.jobs = max(1, args.jobs or min(4, os.cpu_count() or 1))
     return args
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog=COMMAND,
+        description='Benchmark the distillation methods on the embedded default (synthetic '
+        'scenes, GFL R-50 w32 teacher -> GFL R-18 w16 student): accuracy over seeds, step cost.',
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+    add_selection_options(parser)
+    add_schedule_options(parser)
+    add_output_options(parser)
+    return complete(parser.parse_args(argv))
 
 
 def seeds_of(method: Method, args) -> List[int]:
@@ -136,6 +162,27 @@ def schedule_options(iters: int, warmup_share: float = 0.125) -> List[str]:
             f'default_hooks.logger.interval={min(10, iters)}',
             f'param_scheduler.0.end={warmup}', f'param_scheduler.1.begin={warmup}',
             f'param_scheduler.1.end={iters}', f'param_scheduler.1.T_max={iters - warmup}']
+
+
+def run_dir_of(args, name: str, seed: int) -> str:
+    return osp.join(args.out_dir, 'runs', name, f'seed{seed}')
+
+
+def cost_path_of(args, name: str) -> str:
+    return osp.join(args.out_dir, 'cost', f'{name}.json')
+
+
+def read_json(path: str) -> Optional[dict]:
+    """The JSON object in ``path``, None when there is no such file."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path: str, data: dict) -> None:
+    with open(path, 'w') as f:
+        json.dump(data, f, indent=2)
 
 
 class Progress:
@@ -171,44 +218,33 @@ class Progress:
 
 
 class RunProgress:
-    """Progress lines of one training: every 100 iterations and the validation."""
+    """Progress lines of one training: every 100 iterations, the last one and the validation.
+
+    They come from the training's text output as it streams (:data:`TRAIN_LINE`,
+    :data:`VAL_MAP`): mmengine's JSON log (``scalars.json``) has no ETA and gets each record only
+    after the text line is printed, so it cannot report the run as it goes.
+    """
 
     def __init__(self, label: str) -> None:
         self.label = label
 
     def line(self, text: str) -> None:
-        if 'Iter(train)' in text:
-            try:
-                it = text.split('[')[1].split(']')[0].strip()
-                cur = int(it.split('/')[0])
-                if cur % 100 and not cur == int(it.split('/')[1]):
-                    return
-                eta = text.split('eta:')[1].split()[0]
-                loss = text.split(' loss:')[1].split()[0]
-                print(f'    {self.label}: iter {it}  loss {loss}  run eta {eta}', flush=True)
-            except (IndexError, ValueError):
-                pass
-        elif 'coco/bbox_mAP:' in text:
-            print(f"    {self.label}: val mAP {text.split('coco/bbox_mAP:')[1].split()[0]}",
-                  flush=True)
-
-
-def scalars(run_dir: str) -> List[dict]:
-    """All records of the run's mmengine ``scalars.json`` files, oldest first."""
-    records = []
-    for sub in sorted(os.listdir(run_dir)):
-        path = osp.join(run_dir, sub, 'vis_data', 'scalars.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                records += [json.loads(line) for line in f]
-    return records
+        train = TRAIN_LINE.search(text)
+        if train:
+            cur, total, eta, loss = train.groups()
+            if int(cur) % 100 == 0 or cur == total:
+                print(f'    {self.label}: iter {cur}/{total}  loss {loss}  run eta {eta}',
+                      flush=True)
+            return
+        val = VAL_MAP.search(text)
+        if val:
+            print(f'    {self.label}: val mAP {val.group(1)}', flush=True)
 
 
 def summarize_run(run_dir: str) -> dict:
     """Final COCO metrics, mean step time and the distill losses at start and end."""
-    records = scalars(run_dir)
     final = last_val_metrics(run_dir)  # 0.0 when the model detected nothing
-    train = [r for r in records if 'iter' in r and 'time' in r]
+    train = [r for r in read_scalars(run_dir) if 'iter' in r and 'time' in r]
     steady = train[len(train) // 10:] or train or [dict(time=float('nan'), data_time=float('nan'))]
     # (the first 10 % warm up loaders and caches)
     distill = lambda r: {k: v for k, v in r.items()  # noqa: E731
@@ -236,6 +272,28 @@ def run_options(method: Method, seed: int, args, teacher_ckpt: str) -> List[str]
     return options + list(method.options)
 
 
+def cost_options(method: Method, teacher_ckpt: str) -> List[str]:
+    """The ``--cfg-options`` of the cost measurement: the method's overrides and the teacher."""
+    return list(method.options) + ([f'model.teacher_ckpt={teacher_ckpt}']
+                                   if method.is_distillation else [])
+
+
+Fingerprinter = Callable[[Method, List[str]], dict]
+
+
+def fingerprinter(teacher: dict, sha: str) -> Fingerprinter:
+    """The fingerprint of a run as a function of its method and ``--cfg-options``
+    (``fingerprint.py``); the teacher, data, code digest and commit are the same for every run
+    and the cost measurement, and are taken once here."""
+    code = code_digest()
+
+    def fingerprint(method: Method, options: List[str]) -> dict:
+        return run_fingerprint(osp.join(REPO, method.config), options,
+                               teacher if method.is_distillation else None, teacher['data'],
+                               code, sha)
+    return fingerprint
+
+
 def retire(run_dir: str) -> str:
     """Move an outdated run aside (``seed<N>.stale``, ``.stale2``, ...); return the new path."""
     stale, n = run_dir + '.stale', 1
@@ -254,29 +312,30 @@ def outdated(recorded: Optional[dict], fingerprint: dict, args) -> Tuple[bool, s
     return verdict == 'changed' or (verdict == 'code' and args.rerun_changed_code), reason
 
 
-def run_training(method: Method, seed: int, args, teacher_ckpt: str, fingerprint: dict,
-                 progress: Progress) -> dict:
-    run_dir = osp.join(args.out_dir, 'runs', method.name, f'seed{seed}')
-    result_path = osp.join(run_dir, 'result.json')
-    started_path = osp.join(run_dir, 'fingerprint.json')
-    label = f'{method.name} seed {seed}'
-    if osp.isfile(result_path) or osp.isfile(started_path):
-        with open(result_path if osp.isfile(result_path) else started_path) as f:
-            recorded = json.load(f)
-        finished = osp.isfile(result_path)
-        redo, reason = outdated(recorded.get('fingerprint') if finished else recorded,
-                                fingerprint, args)
-        if finished and not redo:
-            mAP = 100 * recorded['metrics']['coco/bbox_mAP']
-            progress.skip(label, f'done before, mAP {mAP:.1f}' + (f' ({reason})' if reason else ''))
-            return recorded
-        if redo:
-            print(f'    {label}: {reason}: redone, the old run moved to '
-                  f'{osp.relpath(retire(run_dir), REPO)}', flush=True)
-    os.makedirs(run_dir, exist_ok=True)
-    with open(started_path, 'w') as f:
-        json.dump(fingerprint, f, indent=2)
-    options = run_options(method, seed, args, teacher_ckpt)
+def finished_run(run_dir: str, label: str, fingerprint: dict, args,
+                 progress: Progress) -> Optional[dict]:
+    """The result of a finished run that still matches ``fingerprint``, else None; a finished
+    or started run made from other inputs is moved aside first (:func:`outdated`)."""
+    result = read_json(osp.join(run_dir, 'result.json'))
+    started = read_json(osp.join(run_dir, 'fingerprint.json'))
+    if result is None and started is None:
+        return None
+    recorded = started if result is None else result.get('fingerprint')
+    redo, reason = outdated(recorded, fingerprint, args)
+    if result is not None and not redo:
+        mAP = 100 * result['metrics']['coco/bbox_mAP']
+        progress.skip(label, f'done before, mAP {mAP:.1f}' + (f' ({reason})' if reason else ''))
+        return result
+    if redo:
+        print(f'    {label}: {reason}: redone, the old run moved to '
+              f'{osp.relpath(retire(run_dir), REPO)}', flush=True)
+    return None
+
+
+def train(method: Method, run_dir: str, options: List[str], label: str, args,
+          progress: Progress) -> dict:
+    """Train one run with ``tools/train.py`` (resuming from its last checkpoint, if any);
+    return how: wall time, parallel jobs, threads, peak RSS."""
     cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, method.config),
            '--work-dir', run_dir]
     if osp.isfile(osp.join(run_dir, 'last_checkpoint')):
@@ -286,48 +345,71 @@ def run_training(method: Method, seed: int, args, teacher_ckpt: str, fingerprint
     start = time.time()
     threads = max(1, (os.cpu_count() or 2) // args.jobs)
     env = {'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads)}
+    log = osp.join(run_dir, 'train.log')
     try:
-        usage = run_logged(cmd, osp.join(run_dir, 'train.log'), run_progress.line, env=env)
+        usage = run_logged(cmd, log, run_progress.line, env=env)
     except subprocess.CalledProcessError as err:
         raise SystemExit(f'{label} failed (exit {err.returncode}); see '
-                         f'{osp.relpath(osp.join(run_dir, "train.log"), REPO)}. Run the '
-                         'benchmark again to resume from its last checkpoint.')
-    wall = time.time() - start
+                         f'{osp.relpath(log, REPO)}. Run the benchmark again to resume from '
+                         'its last checkpoint.')
+    return dict(wall_s=time.time() - start, jobs=args.jobs, threads=threads,
+                peak_rss_mb=usage.ru_maxrss / 1024)
+
+
+def drop_checkpoints(run_dir: str) -> None:
+    """Delete a finished run's checkpoints (the report needs its logs and result only)."""
+    for name in os.listdir(run_dir):
+        if name.endswith('.pth') or name == 'last_checkpoint':
+            os.remove(osp.join(run_dir, name))
+
+
+def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckpt: str,
+                 progress: Progress) -> dict:
+    """One run of one method and seed: reused when done before from the same inputs, else
+    trained (or resumed), summarised into ``result.json``."""
+    run_dir = run_dir_of(args, method.name, seed)
+    label = f'{method.name} seed {seed}'
+    done = finished_run(run_dir, label, fingerprint, args, progress)
+    if done is not None:
+        return done
+    os.makedirs(run_dir, exist_ok=True)
+    write_json(osp.join(run_dir, 'fingerprint.json'), fingerprint)
+    options = run_options(method, seed, args, teacher_ckpt)
+    how = train(method, run_dir, options, label, args, progress)
     result = dict(method=method.name, config=method.config, options=options, seed=seed,
-                  fingerprint=fingerprint, wall_s=wall, jobs=args.jobs, threads=threads,
-                  peak_rss_mb=usage.ru_maxrss / 1024, **summarize_run(run_dir))
-    with open(result_path, 'w') as f:
-        json.dump(result, f, indent=2)
+                  fingerprint=fingerprint, **how, **summarize_run(run_dir))
+    write_json(osp.join(run_dir, 'result.json'), result)
     if not args.keep_checkpoints:
-        for name in os.listdir(run_dir):
-            if name.endswith('.pth') or name == 'last_checkpoint':
-                os.remove(osp.join(run_dir, name))
+        drop_checkpoints(run_dir)
     print(f"    {label}: mAP {100 * result['metrics']['coco/bbox_mAP']:.1f}, "
-          f'{result["step_time_s"]:.2f} s/iter, {wall / 60:.1f} min', flush=True)
-    progress.end(wall)
+          f"{result['step_time_s']:.2f} s/iter, {how['wall_s'] / 60:.1f} min", flush=True)
+    progress.end(how['wall_s'])
     return result
 
 
-def cost_options(method: Method, teacher_ckpt: str) -> List[str]:
-    """The ``--cfg-options`` of the cost measurement: the method's overrides and the teacher."""
-    return list(method.options) + ([f'model.teacher_ckpt={teacher_ckpt}']
-                                   if method.is_distillation else [])
+def measured_cost(out: str, name: str, fingerprint: dict, args) -> Optional[dict]:
+    """A cost measured before from the same inputs, else None."""
+    result = read_json(out)
+    if result is None:
+        return None
+    redo, reason = outdated(result.get('fingerprint'), fingerprint, args)
+    if redo:
+        print(f'  cost of one step: {name}: {reason}: measured again', flush=True)
+        return None
+    if reason:
+        print(f'  cost of one step: {name}: measured before ({reason})', flush=True)
+    return result
 
 
-def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> Optional[dict]:
-    out = osp.join(args.out_dir, 'cost', f'{method.name}.json')
-    if osp.isfile(out):
-        with open(out) as f:
-            result = json.load(f)
-        redo, reason = outdated(result.get('fingerprint'), fingerprint, args)
-        if not redo:
-            if reason:
-                print(f'  cost of one step: {method.name}: measured before ({reason})',
-                      flush=True)
-            return result
-        print(f'  cost of one step: {method.name}: {reason}: measured again', flush=True)
+def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> dict:
+    """The step cost of one method (``step_cost.py`` in its own process), measured once per
+    set of inputs."""
+    out = cost_path_of(args, method.name)
+    result = measured_cost(out, method.name, fingerprint, args)
+    if result is not None:
+        return result
     os.makedirs(osp.dirname(out), exist_ok=True)
-    cmd = [sys.executable, osp.join(HERE, 'step_cost.py'), osp.join(REPO, method.config),
+    cmd = [sys.executable, '-m', 'tools.benchmark.step_cost', osp.join(REPO, method.config),
            '--student-config', osp.join(REPO, STUDENT), '--teacher-config',
            osp.join(REPO, TEACHER), '--teacher-ckpt', teacher_ckpt, '--out', out,
            '--steps', str(args.cost_steps), '--warmup', str(args.cost_warmup)]
@@ -337,21 +419,22 @@ def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> 
     if options:
         cmd += ['--cfg-options'] + options
     print(f'  cost of one step: {method.name}', flush=True)
-    with open(osp.join(args.out_dir, 'cost', f'{method.name}.log'), 'w') as log:
-        proc = subprocess.run(cmd, cwd=REPO, stdout=log, stderr=subprocess.STDOUT, env=repo_env())
+    log = out[:-len('.json')] + '.log'
+    with open(log, 'w') as f:
+        proc = subprocess.run(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT, env=repo_env())
     if proc.returncode != 0:
         raise SystemExit(f'cost measurement of {method.name} failed; see '
-                         f'{osp.relpath(out[:-5] + ".log", REPO)}')
-    with open(out) as f:
-        result = dict(json.load(f), fingerprint=fingerprint)
-    with open(out, 'w') as f:
-        json.dump(result, f, indent=2)
+                         f'{osp.relpath(log, REPO)}')
+    result = dict(read_json(out), fingerprint=fingerprint)
+    write_json(out, result)
     print(f"    {method.name}: {result['method_ms']:.0f} ms vs minimum "
           f"{result['minimum_ms']:.0f} ms -> {result['ratio']:.2f}x", flush=True)
     return result
 
 
 def teacher_setup(args) -> dict:
+    """The teacher, trained once and cached: in ``work_dirs/`` on its config's schedule, in the
+    results folder on a ``--teacher-iters`` one."""
     progress = RunProgress('teacher')
     if args.teacher_iters:
         work_dir = osp.join(args.out_dir, 'teacher')
@@ -363,6 +446,44 @@ def teacher_setup(args) -> dict:
     return train_reference(osp.join(REPO, TEACHER), on_line=progress.line)
 
 
+def train_all(methods: List[Method], args, teacher_ckpt: str,
+              fingerprint: Fingerprinter) -> Dict[str, List[dict]]:
+    """Every run, ``--jobs`` at a time, seed-major (a partial benchmark covers every method)."""
+    seeds = args.seeds + [s for s in args.ablation_seeds if s not in args.seeds]
+    runs = [(method, seed) for seed in seeds for method in methods
+            if seed in seeds_of(method, args)]
+    # what every run is made from (each config resolved once, a few seconds)
+    prints = [fingerprint(m, run_options(m, s, args, teacher_ckpt)) for m, s in runs]
+    progress = Progress(len(runs), args.jobs)
+    results: Dict[str, List[dict]] = {m.name: [] for m in methods}
+    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        done = pool.map(lambda job: run_training(*job, args, teacher_ckpt, progress),
+                        [(m, s, f) for (m, s), f in zip(runs, prints)])
+        for (method, _), result in zip(runs, done):
+            results[method.name].append(result)
+    return results
+
+
+def measure_all(methods: List[Method], args, teacher_ckpt: str,
+                fingerprint: Fingerprinter) -> Dict[str, dict]:
+    """The step cost of every method, one after the other (nothing else running)."""
+    print('>> step cost against the physical minimum (student step + teacher forward)',
+          flush=True)
+    return {m.name: measure_cost(m, args, teacher_ckpt, fingerprint(m, cost_options(
+        m, teacher_ckpt))) for m in methods}
+
+
+def load_results(methods: List[Method], args) -> Tuple[Dict[str, List[dict]], Dict[str, dict]]:
+    """The results and costs present in the results folder (``--report-only``)."""
+    results = {}
+    for method in methods:
+        found = [read_json(osp.join(run_dir_of(args, method.name, seed), 'result.json'))
+                 for seed in seeds_of(method, args)]
+        results[method.name] = [r for r in found if r is not None]
+    costs = {m.name: read_json(cost_path_of(args, m.name)) for m in methods}
+    return results, {name: cost for name, cost in costs.items() if cost is not None}
+
+
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     args.commit = commit(ignore=(args.doc, args.plot))  # before the report rewrites them
@@ -370,54 +491,20 @@ def main(argv: Optional[List[str]] = None) -> None:
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
     print(f'>> benchmark: {len(methods)} methods x {len(args.seeds)} seeds (TID ablations: '
-          f'{len(args.ablation_seeds)}) -> '
-          f'{osp.relpath(args.out_dir, REPO)}', flush=True)
+          f'{len(args.ablation_seeds)}) -> {osp.relpath(args.out_dir, REPO)}', flush=True)
     ensure_data()
     print('>> teacher (trained once, cached)', flush=True)
     teacher = teacher_setup(args)
     teacher_ckpt = osp.join(REPO, teacher['weights'])
-    results: Dict[str, List[dict]] = {m.name: [] for m in methods}
-    costs: Dict[str, dict] = {}
-    if not args.report_only:
-        progress = Progress(sum(len(seeds_of(m, args)) for m in methods), args.jobs)
-        # seed-major: a partial benchmark already covers every method
-        runs = [(method, seed) for seed in args.seeds for method in methods
-                if seed in seeds_of(method, args)]
-        # what every run is made from (each config resolved once, a few seconds)
-        code, sha = code_digest(), args.commit
-        prints = [run_fingerprint(osp.join(REPO, m.config), run_options(m, s, args, teacher_ckpt),
-                                  teacher if m.is_distillation else None, teacher['data'],
-                                  code, sha) for m, s in runs]
-        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
-            done = pool.map(lambda msf: run_training(msf[0], msf[1], args, teacher_ckpt,
-                                                     msf[2], progress),
-                            [(m, s, f) for (m, s), f in zip(runs, prints)])
-            for (method, _), result in zip(runs, done):
-                results[method.name].append(result)
-        if not args.skip_cost:
-            print('>> step cost against the physical minimum (student step + teacher forward)',
-                  flush=True)
-            for method in methods:
-                fingerprint = run_fingerprint(
-                    osp.join(REPO, method.config), cost_options(method, teacher_ckpt),
-                    teacher if method.is_distillation else None, teacher['data'], code, sha)
-                costs[method.name] = measure_cost(method, args, teacher_ckpt, fingerprint)
+    if args.report_only:
+        results, costs = load_results(methods, args)
     else:
-        for method in methods:
-            for seed in seeds_of(method, args):
-                path = osp.join(args.out_dir, 'runs', method.name, f'seed{seed}', 'result.json')
-                if osp.isfile(path):
-                    with open(path) as f:
-                        results[method.name].append(json.load(f))
-            path = osp.join(args.out_dir, 'cost', f'{method.name}.json')
-            if osp.isfile(path):
-                with open(path) as f:
-                    costs[method.name] = json.load(f)
-    from report import write_report  # matplotlib only when reporting
-    summary = write_report(methods, results, costs, teacher, args, argv if argv is not None
-                           else sys.argv[1:])
-    with open(osp.join(args.out_dir, 'summary.json'), 'w') as f:
-        json.dump(summary, f, indent=2)
+        fingerprint = fingerprinter(teacher, args.commit)
+        results = train_all(methods, args, teacher_ckpt, fingerprint)
+        costs = {} if args.skip_cost else measure_all(methods, args, teacher_ckpt, fingerprint)
+    summary = write_report(methods, results, costs, teacher, args,
+                           sys.argv[1:] if argv is None else argv)
+    write_json(osp.join(args.out_dir, 'summary.json'), summary)
     print(f'>> report: {osp.relpath(args.doc, REPO)}, plot: {osp.relpath(args.plot, REPO)} '
           f'({(time.time() - start) / 60:.1f} min)', flush=True)
 

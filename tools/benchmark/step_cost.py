@@ -1,6 +1,6 @@
 """Cost of one distillation training step against its physical minimum, on the same batches.
 
-    python tools/benchmark/step_cost.py CONFIG --student-config S --teacher-config T \
+    python -m tools.benchmark.step_cost CONFIG --student-config S --teacher-config T \
         --teacher-ckpt CKPT --out cost.json [--steps 20] [--warmup 3] [--profile-tid]
 
 The physical minimum of a distillation step is the student's own training step plus one teacher
@@ -19,24 +19,22 @@ import argparse
 import json
 import os.path as osp
 import statistics
-import sys
 import time
 
+import torch
+
+import tid_mmdet  # noqa: F401  (compat fixes + registration; must precede mmrazor imports)
+# isort: split
+from mmengine.config import Config, DictAction
+from mmengine.logging import MMLogger
+from mmengine.optim import build_optim_wrapper
+from mmengine.registry import init_default_scope
+from mmengine.runner import Runner, load_checkpoint
+
+from mmdet.registry import MODELS as MMDET_MODELS
+from tid_mmdet.registry import MODELS as RAZOR_MODELS
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-if REPO not in sys.path:
-    sys.path.insert(0, REPO)
-
-import torch  # noqa: E402
-
-import tid_mmdet  # noqa: E402,F401  (compat fixes + registration)
-from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.logging import MMLogger  # noqa: E402
-from mmengine.optim import build_optim_wrapper  # noqa: E402
-from mmengine.registry import init_default_scope  # noqa: E402
-from mmengine.runner import Runner, load_checkpoint  # noqa: E402
-
-from mmdet.registry import MODELS as MMDET_MODELS  # noqa: E402
-from tid_mmdet.registry import MODELS as RAZOR_MODELS  # noqa: E402
 
 TID_BLOCKS = ('TID.DIEM', 'TID.LDAM', 'TID.SFDM')
 

@@ -3,26 +3,15 @@
     python tools/dataset_converters/generate_synthetic_data.py [--out-dir data/synthetic] ...
 
 Deterministic from ``--seed``; returns at once when the same data already exists. The generator
-module is loaded from its file, so this neither needs torch nor waits for ``import tid_mmdet``.
+itself is :func:`tid_mmdet.testing.generate_synthetic_coco`.
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
-import sys
+
+from tid_mmdet.testing import generate_synthetic_coco
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-MODULE_PATH = osp.join(REPO, 'tid_mmdet', 'datasets', 'synthetic_scenes.py')
-
-
-def load_generator():
-    """The ``synthetic_scenes`` module, loaded from its file (registered in ``sys.modules`` so
-    that worker processes can unpickle its functions)."""
-    spec = importlib.util.spec_from_file_location('tid_mmdet_synthetic_scenes', MODULE_PATH)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module
-    spec.loader.exec_module(module)
-    return module
 
 
 def parse_args() -> argparse.Namespace:
@@ -38,14 +27,19 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
+def describe(summary: dict, out_dir: str) -> str:
+    """What was generated (or found), for the terminal."""
+    summary = dict(summary)
+    state = 'already present' if summary.pop('cached') else f"written in {summary['seconds']} s"
+    return f'synthetic data in {out_dir} ({state}):\n' + json.dumps(summary, indent=2)
+
+
 def main() -> None:
     args = parse_args()
-    summary = load_generator().generate_synthetic_coco(
+    summary = generate_synthetic_coco(
         args.out_dir, num_train=args.num_train, num_val=args.num_val, img_size=args.img_size,
         seed=args.seed, workers=args.workers)
-    state = 'already present' if summary.pop('cached') else f"written in {summary['seconds']} s"
-    print(f'synthetic data in {args.out_dir} ({state}):')
-    print(json.dumps(summary, indent=2))
+    print(describe(summary, args.out_dir))
 
 
 if __name__ == '__main__':

@@ -6,8 +6,8 @@
 * trains with ``tools/train.py`` in ``work_dirs/<config name>/``, resuming from the last
   checkpoint if an earlier run was interrupted;
 * evaluates the final model (COCO mAP on the val split) and writes, next to the run,
-  ``model.pth`` (weights only, loadable with ``torch.load(weights_only=True)``), its SHA-256 and
-  ``metrics.json``.
+  ``model.pth`` (the final checkpoint's meta and weights, loadable with
+  ``torch.load(weights_only=True)``), its SHA-256 and ``metrics.json``.
 
 A second call with the same config finds ``model.pth`` + ``metrics.json`` and returns at once,
 unless the synthetic data changed since (``metrics.json`` records a fingerprint of the
@@ -39,60 +39,86 @@ def work_dir_of(config: str) -> str:
 
 
 EMPTY_RESULTS = 'The testing results of the whole dataset is empty'  # mmdet's CocoMetric
-COCO_KEYS = ('bbox_mAP', 'bbox_mAP_50', 'bbox_mAP_75', 'bbox_mAP_s', 'bbox_mAP_m', 'bbox_mAP_l')
+# COCO bbox metrics: (short name, mmdet CocoMetric key); logged as 'coco/<key>'
+COCO_METRICS = (('mAP', 'bbox_mAP'), ('AP50', 'bbox_mAP_50'), ('AP75', 'bbox_mAP_75'),
+                ('APs', 'bbox_mAP_s'), ('APm', 'bbox_mAP_m'), ('APl', 'bbox_mAP_l'))
+# what a published checkpoint keeps (mmdet's tools/model_converters/publish_model.py default)
+PUBLISHED_KEYS = ('meta', 'state_dict')
+
+
+def read_scalars(work_dir: str) -> List[dict]:
+    """Every record of the run's mmengine ``scalars.json`` files (one per start of the run,
+    a resumed run has several), oldest first: training records carry ``iter``, validation
+    records the metrics only."""
+    records = []
+    for run in sorted(os.listdir(work_dir)):
+        path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
+        if osp.isfile(path):
+            with open(path) as f:
+                records += [json.loads(line) for line in f if line.strip()]
+    return records
+
+
+def found_no_detections(work_dir: str) -> bool:
+    """Whether a validation of the run found no detection at all (mmdet's ``CocoMetric`` then
+    logs a message and no metric, so only the text log tells)."""
+    for run in sorted(os.listdir(work_dir)):
+        log = osp.join(work_dir, run, f'{run}.log')
+        if osp.isfile(log):
+            with open(log) as f:
+                if EMPTY_RESULTS in f.read():
+                    return True
+    return False
 
 
 def last_val_metrics(work_dir: str, prefix: str = 'coco/') -> dict:
-    """The last validation record of the run's ``scalars.json`` files (mmengine's visualizer).
+    """The last validation record of the run (:func:`read_scalars`).
 
     A model that detects nothing above the score threshold (a few iterations in) makes
     mmdet's ``CocoMetric`` return no metrics at all: that run scores 0.0 everywhere, flagged
     with ``empty_results``.
     """
-    records, empty = [], False
-    for run in sorted(os.listdir(work_dir)):
-        path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                records += [json.loads(line) for line in f if prefix + 'bbox_mAP' in line]
-        log = osp.join(work_dir, run, f'{run}.log')
-        if osp.isfile(log):
-            with open(log) as f:
-                empty = empty or EMPTY_RESULTS in f.read()
+    records = [r for r in read_scalars(work_dir) if prefix + 'bbox_mAP' in r]
     if records:
         return records[-1]
-    if empty:
-        return dict({prefix + k: 0.0 for k in COCO_KEYS}, empty_results=True)
+    if found_no_detections(work_dir):
+        return dict({prefix + key: 0.0 for _, key in COCO_METRICS}, empty_results=True)
     raise RuntimeError(f'no validation metrics found under {work_dir}')
 
 
 def val_curve(work_dir: str) -> List[dict]:
     """Every validation of the run: ``[{'iter', 'bbox_mAP', 'bbox_mAP_50'}, ...]``."""
     curve, last_iter = {}, 0
-    for run in sorted(os.listdir(work_dir)):
-        path = osp.join(work_dir, run, 'vis_data', 'scalars.json')
-        if osp.isfile(path):
-            with open(path) as f:
-                for line in f:
-                    rec = json.loads(line)
-                    if 'coco/bbox_mAP' in rec:  # validation records carry no iteration
-                        curve[last_iter] = dict(iter=last_iter, bbox_mAP=rec['coco/bbox_mAP'],
-                                                bbox_mAP_50=rec['coco/bbox_mAP_50'])
-                    elif 'iter' in rec:
-                        last_iter = rec['iter']
+    for rec in read_scalars(work_dir):
+        if 'coco/bbox_mAP' in rec:  # validation records carry no iteration
+            curve[last_iter] = dict(iter=last_iter, bbox_mAP=rec['coco/bbox_mAP'],
+                                    bbox_mAP_50=rec['coco/bbox_mAP_50'])
+        elif 'iter' in rec:
+            last_iter = rec['iter']
     return [curve[k] for k in sorted(curve)]
 
 
 def export_weights(work_dir: str) -> str:
-    """Write ``model.pth`` with only the state_dict and meta of the final checkpoint."""
-    import torch
-    with open(osp.join(work_dir, 'last_checkpoint')) as f:
-        ckpt_path = f.read().strip()
-    ckpt = torch.load(ckpt_path, map_location='cpu', weights_only=True)  # safe: tid_mmdet compat
+    """Publish the run's last checkpoint as ``<work_dir>/model.pth``: only its ``meta`` and
+    ``state_dict``, as mmdet's ``tools/model_converters/publish_model.py`` keeps, loaded and
+    saved with mmengine's checkpoint helpers.
+
+    That script is not imported: it lives in mmdet's ``.mim`` folder, which is no importable
+    package, and it renames its output to ``<name>-<sha8>.pth`` in a background ``mv``, while
+    the benchmark and the demo load the teacher from the fixed ``model.pth`` (``metrics.json``
+    records its SHA-256). Without the optimizer, scheduler and message-hub states the file holds
+    tensors and plain data only, so ``torch.load(weights_only=True)`` reads it.
+    """
+    from mmengine.runner import CheckpointLoader, find_latest_checkpoint
+    from mmengine.runner.checkpoint import save_checkpoint
+
+    import tid_mmdet  # noqa: F401  (compat: weights-only loading of runner checkpoints)
+    source = find_latest_checkpoint(work_dir)
+    if source is None:
+        raise FileNotFoundError(f'no last_checkpoint in {work_dir}')
+    checkpoint = CheckpointLoader.load_checkpoint(source, map_location='cpu')
     out = osp.join(work_dir, 'model.pth')
-    torch.save(dict(state_dict=ckpt['state_dict'],
-                    meta=dict(source=osp.relpath(ckpt_path, REPO),
-                              iter=int(ckpt['meta'].get('iter', -1)))), out)
+    save_checkpoint({key: checkpoint[key] for key in PUBLISHED_KEYS}, out)
     return out
 
 
@@ -100,9 +126,16 @@ DATA_ROOT = osp.join(REPO, 'data', 'synthetic')
 
 
 def ensure_data(quiet: bool = False) -> None:
-    generator = osp.join(REPO, 'tools/dataset_converters/generate_synthetic_data.py')
-    subprocess.run([sys.executable, generator],
-                   check=True, cwd=REPO, stdout=subprocess.DEVNULL if quiet else None)
+    """Generate the synthetic data under ``data/synthetic`` with the generator's defaults (the
+    same as ``tools/dataset_converters/generate_synthetic_data.py``'s); returns at once when
+    it is already there."""
+    from tid_mmdet.testing import generate_synthetic_coco
+    summary = generate_synthetic_coco(DATA_ROOT)
+    if not quiet:
+        state = 'already present' if summary['cached'] else f"written in {summary['seconds']} s"
+        print(f"synthetic data in {osp.relpath(DATA_ROOT, REPO)} ({state}): "
+              f"{summary['train']['images']} train / {summary['val']['images']} val images",
+              flush=True)
 
 
 def data_fingerprint(data_root: str = DATA_ROOT) -> str:
@@ -182,7 +215,6 @@ def train_reference(config: str, force: bool = False, work_dir: Optional[str] = 
         subprocess.run(cmd, check=True, cwd=REPO, env=repo_env())
     else:
         run_logged(cmd, osp.join(work_dir, 'train.log'), on_line)
-    import tid_mmdet  # noqa: F401  (safe loading of runner checkpoints)
     path = export_weights(work_dir)
     result = dict(config=osp.relpath(config, REPO), cfg_options=list(cfg_options or []),
                   data=fingerprint, weights=osp.relpath(path, REPO), sha256=sha256(path),

@@ -1,5 +1,5 @@
 # Synthetic scenes (tools/dataset_converters/generate_synthetic_data.py), COCO format, 256 px.
-# Classes: tid_mmdet.datasets.SYNTHETIC_CLASSES (tests/test_configs.py checks they agree).
+# Classes: tid_mmdet.testing.SYNTHETIC_CLASSES (tests/test_configs.py checks they agree).
 dataset_type = 'CocoDataset'
 data_root = 'data/synthetic/'
 classes = ('circle_solid', 'circle_checker', 'square_solid', 'square_stripes', 'triangle_solid',

@@ -1,5 +1,5 @@
 # CrossKD for FCOSHeads (4 stacked convs): the official index is 2, so the student's features are
-# held after tower conv 1. KDQualityFocalLoss (weight 0.4) + IoU (weight 0.75), averaged by the
+# held after tower conv 1. QualityFocalLoss (soft targets) (weight 0.4) + IoU (weight 0.75), averaged by the
 # centerness-target sum (CrossKDLoss's FCOS defaults).
 _base_ = ['./crosskd_distiller.py']
 _hold = dict(

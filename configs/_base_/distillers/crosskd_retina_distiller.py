@@ -1,5 +1,5 @@
 # CrossKD for RetinaHeads (4 stacked convs, reused_teacher_head_idx=3, official):
-# KDQualityFocalLoss + GIoU (weight 1); label weights 0 on ignored anchors. Only the recorded
+# QualityFocalLoss (soft targets) + GIoU (weight 1); label weights 0 on ignored anchors. Only the recorded
 # get_targets changes (RetinaHead inherits AnchorHead's).
 _base_ = ['./crosskd_distiller.py']
 crosskd_distiller = dict(student_recorders=dict(targets=dict(

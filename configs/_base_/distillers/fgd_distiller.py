@@ -1,11 +1,12 @@
 # FGD (Focal and Global Distillation, github.com/yzd-v/FGD) on the 5 FPN levels of a dense
 # detector: one FGDLoss per level, each with its own context (GcBlock) modules, as the official
 # configs. The distilled features are the neck outputs (for mmdet's FPN, the outputs of
-# `neck.fpn_convs.{i}.conv` that FGD hooks). Channel widths are taken from the necks.
+# `neck.fpn_convs.{i}.conv` that FGD hooks). Widths: the FPNs' 256 channels (synthetic pairs set
+# theirs); the distiller checks them against the necks before training.
 # Hyperparameters: FGD's GFL and RetinaNet configs (FCOS configs override them).
-# The teacher runs backbone + neck only: set `teacher_head=None` in the algorithm.
-_fgd_loss = dict(type='FGDLoss', temp=0.5, alpha_fgd=1e-3, beta_fgd=5e-4, gamma_fgd=5e-4,
-                 lambda_fgd=5e-6)
+# The teacher runs backbone + neck only: type='NeckTeacherDistill'.
+_fgd_loss = dict(type='FGDLoss', student_channels=256, teacher_channels=256, temp=0.5,
+                 alpha_fgd=1e-3, beta_fgd=5e-4, gamma_fgd=5e-4, lambda_fgd=5e-6)
 fgd_distiller = dict(
     type='DenseHeadDistiller',
     student_recorders=dict(

@@ -1,6 +1,6 @@
 # PKD (Cao et al., NeurIPS 2022) with MMRazor's own PKDLoss on all FPN levels (one loss over the
 # tuple of levels). Weight 6: CrossKD's GFL+PKD config (MMRazor's RetinaNet configs use 10).
-# The teacher runs backbone + neck only: set `teacher_head=None` in the algorithm.
+# The teacher runs backbone + neck only: type='NeckTeacherDistill'.
 pkd_distiller = dict(
     type='DenseHeadDistiller',
     student_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),

@@ -19,11 +19,12 @@ tid_distiller = dict(
             diem=dict(tasks='both', thresholds='detector', pos_thr=0.5, neg_thr=0.4),
             # LDAM: key areas (teacher score >= 3.0), weak areas (teacher - student > 0)
             ldam=dict(key_thr=None, weak_delta=0.0, use_weak_areas=True),
-            # SFDM: high = key & weak, medium = key xor weak, low = rest; standardised features,
-            # MSE per location weighted (high, medium, low) and averaged over each level
-            # (region_norm='region', weights=(2.0, 1.0, 0.2): the tid-regionmean ablation)
-            sfdm=dict(region_rule='and_xor', weights=(2.0, 1.0, 1.0), region_norm='level',
-                      normalize=True, attention=False))),
+            # SFDM: high = key & weak, medium = key xor weak, low = rest
+            sfdm=dict(region_rule='and_xor'),
+            # the feature loss: standardised features, MSE per location weighted by its
+            # region (high, medium, low) and averaged over each level
+            region_weights=(2.0, 1.0, 1.0), region_norm='level', normalize=True,
+            attention=False)),
     loss_forward_mappings=dict(
         loss_tid=dict(
             feats_S=dict(from_student=True, recorder='fpn'),

@@ -4,17 +4,12 @@
 # distillation part.
 _base_ = ['mmdet::atss/atss_r50_fpn_1x_coco.py']
 custom_imports = dict(imports=['tid_mmdet'], allow_failed_imports=False)
-
-student = dict(_base_.model, _scope_='mmdet')
-teacher = dict(
-    _base_.model,
-    _scope_='mmdet',
-    backbone=dict(_base_.model.backbone, depth=101,
-                  init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+student = dict(cfg_path='mmdet::atss/atss_r50_fpn_1x_coco.py', pretrained=False)
+teacher = dict(cfg_path='mmdet::atss/atss_r101_fpn_1x_coco.py', pretrained=False)
 teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/atss/atss_r101_fpn_1x_coco/atss_r101_fpn_1x_20200825-dfcadd6f.pth'  # noqa: E501
 distill_model = dict(
     _scope_='mmrazor',
-    type='HeadTeacherDistill',
+    type='ForwardTeacherDistill',
     architecture=student,
     teacher=teacher,
     teacher_ckpt=teacher_ckpt)

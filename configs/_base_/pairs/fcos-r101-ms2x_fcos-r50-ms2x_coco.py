@@ -4,18 +4,12 @@
 # config already clips at 35). Method configs add only their distillation part.
 _base_ = ['mmdet::fcos/fcos_r50-caffe_fpn_gn-head_ms-640-800-2x_coco.py']
 custom_imports = dict(imports=['tid_mmdet'], allow_failed_imports=False)
-
-student = dict(_base_.model, _scope_='mmdet')
-teacher = dict(
-    _base_.model,
-    _scope_='mmdet',
-    backbone=dict(_base_.model.backbone, depth=101,
-                  init_cfg=dict(type='Pretrained',
-                                checkpoint='open-mmlab://detectron/resnet101_caffe')))
+student = dict(cfg_path='mmdet::fcos/fcos_r50-caffe_fpn_gn-head_ms-640-800-2x_coco.py', pretrained=False)
+teacher = dict(cfg_path='mmdet::fcos/fcos_r101-caffe_fpn_gn-head_ms-640-800-2x_coco.py', pretrained=False)
 teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/fcos/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco/fcos_r101_caffe_fpn_gn-head_mstrain_640-800_2x_coco-511424d6.pth'  # noqa: E501
 distill_model = dict(
     _scope_='mmrazor',
-    type='HeadTeacherDistill',
+    type='ForwardTeacherDistill',
     architecture=student,
     teacher=teacher,
     teacher_ckpt=teacher_ckpt)

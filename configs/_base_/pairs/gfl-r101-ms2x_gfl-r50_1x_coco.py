@@ -4,18 +4,12 @@
 # configs inherit this file and add only their distillation part.
 _base_ = ['mmdet::gfl/gfl_r50_fpn_1x_coco.py']
 custom_imports = dict(imports=['tid_mmdet'], allow_failed_imports=False)
-
-student = dict(_base_.model, _scope_='mmdet')
-# gfl_r101_fpn_ms-2x_coco.py: the R-50 model with a ResNet-101 backbone
-teacher = dict(
-    _base_.model,
-    _scope_='mmdet',
-    backbone=dict(_base_.model.backbone, depth=101,
-                  init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+student = dict(cfg_path='mmdet::gfl/gfl_r50_fpn_1x_coco.py', pretrained=False)
+teacher = dict(cfg_path='mmdet::gfl/gfl_r101_fpn_ms-2x_coco.py', pretrained=False)
 teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/gfl/gfl_r101_fpn_mstrain_2x_coco/gfl_r101_fpn_mstrain_2x_coco_20200629_200126-dd12f847.pth'  # noqa: E501
 distill_model = dict(
     _scope_='mmrazor',
-    type='HeadTeacherDistill',
+    type='ForwardTeacherDistill',
     architecture=student,
     teacher=teacher,
     teacher_ckpt=teacher_ckpt)

@@ -13,7 +13,7 @@ teacher_ckpt = 'work_dirs/gfl_r50w32_fpn96_3200it_synthetic/model.pth'
 # forward only (no teacher losses), checked checkpoint
 distill_model = dict(
     _scope_='mmrazor',
-    type='HeadTeacherDistill',
+    type='ForwardTeacherDistill',
     architecture=student,
     teacher=teacher,
     teacher_ckpt=teacher_ckpt)

@@ -3,17 +3,12 @@
 # config; gradient clipping 35 for every method. Method configs add only their distillation part.
 _base_ = ['mmdet::retinanet/retinanet_r50_fpn_2x_coco.py']
 custom_imports = dict(imports=['tid_mmdet'], allow_failed_imports=False)
-
-student = dict(_base_.model, _scope_='mmdet')
-teacher = dict(
-    _base_.model,
-    _scope_='mmdet',
-    backbone=dict(_base_.model.backbone, depth=101,
-                  init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+student = dict(cfg_path='mmdet::retinanet/retinanet_r50_fpn_2x_coco.py', pretrained=False)
+teacher = dict(cfg_path='mmdet::retinanet/retinanet_r101_fpn_2x_coco.py', pretrained=False)
 teacher_ckpt = 'https://download.openmmlab.com/mmdetection/v2.0/retinanet/retinanet_r101_fpn_2x_coco/retinanet_r101_fpn_2x_coco_20200131-5560aee8.pth'  # noqa: E501
 distill_model = dict(
     _scope_='mmrazor',
-    type='HeadTeacherDistill',
+    type='ForwardTeacherDistill',
     architecture=student,
     teacher=teacher,
     teacher_ckpt=teacher_ckpt)

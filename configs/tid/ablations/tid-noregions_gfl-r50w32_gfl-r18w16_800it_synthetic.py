@@ -2,4 +2,4 @@
 # the standardised feature imitation alone, to measure what DIEM/LDAM/SFDM's regions add.
 # Everything else as the default TID config.
 _base_ = ['../tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py']
-model = dict(distiller=dict(distill_losses=dict(loss_tid=dict(sfdm=dict(weights=(1.0, 1.0, 1.0))))))
+model = dict(distiller=dict(distill_losses=dict(loss_tid=dict(region_weights=(1.0, 1.0, 1.0)))))

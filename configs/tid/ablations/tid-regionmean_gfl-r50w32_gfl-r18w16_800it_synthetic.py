@@ -3,4 +3,4 @@
 # 0.2. Everything else as the default TID config (level mean, weights (2.0, 1.0, 1.0)).
 _base_ = ['../tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py']
 model = dict(distiller=dict(distill_losses=dict(loss_tid=dict(
-    sfdm=dict(region_norm='region', weights=(2.0, 1.0, 0.2))))))
+    region_norm='region', region_weights=(2.0, 1.0, 0.2)))))

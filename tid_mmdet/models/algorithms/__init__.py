@@ -1,3 +1,3 @@
-from .head_teacher_distill import HeadTeacherDistill
+from .forward_teacher_distill import ForwardTeacherDistill, NeckTeacherDistill
 
-__all__ = ['HeadTeacherDistill']
+__all__ = ['ForwardTeacherDistill', 'NeckTeacherDistill']

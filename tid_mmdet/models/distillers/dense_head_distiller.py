@@ -1,12 +1,14 @@
 """DenseHeadDistiller: MMRazor's ConfigurableDistiller plus what detection losses need beyond
-recorded tensors (the detectors' dense heads, all records of a recorder, logged statistics)."""
+recorded tensors (the detectors' dense heads and neck widths, all records of a recorder)."""
 from typing import Dict, List, Optional, Union
 
-from mmengine.logging import MessageHub
+from mmdet.models.utils import reweight_loss_dict
 from mmrazor.models.distillers import ConfigurableDistiller
 from torch import nn
 
 from tid_mmdet.registry import MODELS
+from ..losses.detector_loss import DetectorLoss, DetectorPair
+from ..task_modules.heads import build_head_adapter
 
 ALL_RECORDS = 'all'
 
@@ -19,21 +21,21 @@ class DenseHeadDistiller(ConfigurableDistiller):
     MMRazor's ``ConfigurableDistiller`` (a plain MMRazor loss such as ``PKDLoss`` works
     unchanged). In addition this distiller
 
-    * hands the student's and the teacher's dense heads to every loss with a
-      ``prepare_heads(student_head, teacher_head)`` method (TID decodes predictions with each
-      head's own priors and box coder; CrossKD runs the teacher head's last layers);
-    * checks before training that teacher and student necks have the same width, or that the
-      loss has an align conv, for every loss with a ``check_neck_widths(name, c_s, c_t)``
-      method, whose error names both widths and the option that fixes it;
+    * binds every :class:`DetectorLoss` to the pair before training
+      (:meth:`DetectorLoss.bind`): the head adapters of both dense heads (TID decodes
+      predictions with each head's own priors and box coder; CrossKD runs the teacher head's
+      last layers) and both neck widths, so that an unsupported head or a width mismatch is an
+      error that names the fix before the first iteration;
     * accepts ``record_idx='all'`` in a forward mapping: the list of every record of that
       recorder (a module run once per FPN level records one tensor per level);
-    * lets a loss return several terms as a dict (logged and summed as ``distill.<key>``);
-    * logs, each iteration, the statistics a loss leaves in its ``log_vars`` dict (for
-      example TID's region shares ``tid/l0_high``) through MMEngine's message hub.
+    * lets a loss return several terms as a dict, named as returned: keys with ``loss`` are
+      summed into the total, the others (statistics such as TID's region shares
+      ``tid_l0_high``) are only logged, as mmengine's ``parse_losses`` does.
 
     Args:
         student_head (str): attribute path of the student's dense head. Defaults to 'bbox_head'.
         teacher_head (str): attribute path of the teacher's dense head. Defaults to 'bbox_head'.
+            (Read only by losses that need the heads.)
         student_neck (str): attribute path of the student's neck. Defaults to 'neck'.
         teacher_neck (str): attribute path of the teacher's neck. Defaults to 'neck'.
         loss_weight (float): multiplies every distill loss: one knob for the strength of the
@@ -61,14 +63,21 @@ class DenseHeadDistiller(ConfigurableDistiller):
         super().prepare_from_teacher(model)
         student = self._student[0]
         for name, loss in self.distill_losses.items():
-            if hasattr(loss, 'prepare_heads'):
-                loss.prepare_heads(self._submodule(student, 'student_head', name),
-                                   self._submodule(model, 'teacher_head', name))
-            if hasattr(loss, 'check_neck_widths'):
-                c_s = getattr(self._submodule(student, 'student_neck', name), 'out_channels', None)
-                c_t = getattr(self._submodule(model, 'teacher_neck', name), 'out_channels', None)
-                if c_s is not None and c_t is not None:
-                    loss.check_neck_widths(name, c_s, c_t)
+            if isinstance(loss, DetectorLoss):
+                loss.bind(name, self._pair(student, model, name, loss))
+
+    def _pair(self, student: nn.Module, teacher: nn.Module, name: str,
+              loss: DetectorLoss) -> DetectorPair:
+        """Head adapters (for losses that need them) and neck widths of the two detectors."""
+        method = f'{name} ({type(loss).__name__})'
+        heads = (None, None)
+        if loss.needs_heads:
+            heads = tuple(
+                build_head_adapter(self._submodule(m, f'{side}_head', name), method)
+                for m, side in ((student, 'student'), (teacher, 'teacher')))
+        widths = tuple(getattr(self._submodule(m, f'{side}_neck', name), 'out_channels', None)
+                       for m, side in ((student, 'student'), (teacher, 'teacher')))
+        return DetectorPair(heads[0], heads[1], widths[0], widths[1])
 
     def _submodule(self, model: nn.Module, key: str, loss_name: str) -> nn.Module:
         path = self.module_paths[key]
@@ -100,7 +109,8 @@ class DenseHeadDistiller(ConfigurableDistiller):
 
     def compute_distill_losses(self) -> Dict:
         """As ``ConfigurableDistiller``; a loss that returns a dict adds its items as they are
-        named (e.g. CrossKD's ``loss_cls_kd`` and ``loss_reg_kd``)."""
+        named (e.g. CrossKD's ``loss_cls_kd`` and ``loss_reg_kd``); ``loss_weight`` scales every
+        loss term (not the statistics)."""
         losses = {}
         for name, value in super().compute_distill_losses().items():
             if isinstance(value, dict):
@@ -112,9 +122,5 @@ class DenseHeadDistiller(ConfigurableDistiller):
             else:
                 losses[name] = value
         if self.loss_weight != 1.0:
-            losses = {k: v * self.loss_weight for k, v in losses.items()}
-        hub = MessageHub.get_current_instance()
-        for loss in self.distill_losses.values():
-            for key, value in (getattr(loss, 'log_vars', None) or {}).items():
-                hub.update_scalar(f'train/{key}', float(value))
+            losses = reweight_loss_dict(losses, self.loss_weight)
         return losses

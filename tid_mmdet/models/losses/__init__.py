@@ -1,7 +1,7 @@
 from .crosskd_loss import CrossKDLoss
+from .detector_loss import DetectorLoss, DetectorPair
 from .fgd_loss import FGDLoss
-from .kd_quality_focal_loss import KDQualityFocalLoss
 from .tbd_loss import TBDLoss
 from .tid_loss import TIDLoss
 
-__all__ = ['CrossKDLoss', 'FGDLoss', 'KDQualityFocalLoss', 'TBDLoss', 'TIDLoss']
+__all__ = ['CrossKDLoss', 'DetectorLoss', 'DetectorPair', 'FGDLoss', 'TBDLoss', 'TIDLoss']

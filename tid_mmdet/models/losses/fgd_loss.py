@@ -24,24 +24,16 @@ own context modules). With ``F_S`` (student, after the optional 1x1 align conv) 
   the teacher's context modules are trained too (as in the official code);
 * ``L = alpha L_fg + beta L_bg + gamma L_at + lambda L_gl``.
 """
-from typing import Optional, Sequence, Tuple
+from typing import Sequence, Tuple
 
 import torch
 from mmengine.model import constant_init, kaiming_init
 from torch import Tensor, nn
 
 from tid_mmdet.registry import MODELS
-from ..task_modules.significance import pack_gt_instances
+from ..utils import fgd_attention, pack_gt_instances
+from .detector_loss import DetectorLoss, DetectorPair
 from .feature_align import build_align_conv, check_neck_widths
-
-
-def fgd_attention(feat: Tensor, temp: float) -> Tuple[Tensor, Tensor]:
-    """Spatial (N, H, W) and channel (N, C) attention of a feature map (N, C, H, W)."""
-    n, c, h, w = feat.shape
-    value = feat.abs()
-    spatial = h * w * torch.softmax((value.mean(1) / temp).reshape(n, -1), dim=1)
-    channel = c * torch.softmax(value.mean((2, 3)) / temp, dim=1)
-    return spatial.reshape(n, h, w), channel
 
 
 @torch.no_grad()
@@ -99,14 +91,14 @@ class _ContextBlock(nn.Module):
 
 
 @MODELS.register_module()
-class FGDLoss(nn.Module):
+class FGDLoss(DetectorLoss):
     """FGD on one feature level.
 
     Args:
-        student_channels (int, optional): width of the student feature.
-        teacher_channels (int, optional): width of the teacher feature; a 1x1 align conv is
-            added when the two differ (as FGD does). Leave both None to take the neck widths
-            (:class:`DenseHeadDistiller` passes them when it builds the loss).
+        student_channels (int): width of the student feature.
+        teacher_channels (int): width of the teacher feature; a 1x1 align conv is added when
+            the two differ (as FGD does). Checked against the necks when the distiller binds
+            the loss.
         temp (float): attention temperature. Defaults to 0.5.
         alpha_fgd (float): foreground focal weight. Defaults to 1e-3.
         beta_fgd (float): background focal weight. Defaults to 5e-4.
@@ -116,8 +108,8 @@ class FGDLoss(nn.Module):
     """
 
     def __init__(self,
-                 student_channels: Optional[int] = None,
-                 teacher_channels: Optional[int] = None,
+                 student_channels: int,
+                 teacher_channels: int,
                  temp: float = 0.5,
                  alpha_fgd: float = 1e-3,
                  beta_fgd: float = 5e-4,
@@ -128,28 +120,21 @@ class FGDLoss(nn.Module):
         self.temp, self.loss_weight = temp, loss_weight
         self.alpha, self.beta, self.gamma, self.lambd = alpha_fgd, beta_fgd, gamma_fgd, lambda_fgd
         self.student_channels, self.teacher_channels = student_channels, teacher_channels
-        self.align = self.context_s = self.context_t = None
-        if student_channels is not None or teacher_channels is not None:
-            self._build(student_channels, teacher_channels)
-        self.last_terms: Optional[Tensor] = None  # (fg, bg, attention, global), for tests/logs
+        self.align = build_align_conv('FGDLoss', student_channels, teacher_channels)
+        self.context_s = _ContextBlock(teacher_channels)
+        self.context_t = _ContextBlock(teacher_channels)
 
-    def _build(self, c_s: Optional[int], c_t: Optional[int]) -> None:
-        self.align = build_align_conv('FGDLoss', c_s, c_t)
-        self.student_channels, self.teacher_channels = c_s, c_t
-        self.context_s = _ContextBlock(c_t)
-        self.context_t = _ContextBlock(c_t)
-
-    def check_neck_widths(self, name: str, c_s: int, c_t: int) -> None:
-        """Take the neck widths when none were configured, else check them (called by
-        :class:`DenseHeadDistiller` when it is built)."""
-        if self.context_t is None:
-            self._build(c_s, c_t)
-        elif (c_s, c_t) != (self.student_channels, self.teacher_channels):
+    def bind(self, name: str, pair: DetectorPair) -> None:
+        """Check the configured widths against the necks."""
+        c_s, c_t = pair.student_channels, pair.teacher_channels
+        if c_s is None or c_t is None:
+            return
+        if (c_s, c_t) != (self.student_channels, self.teacher_channels):
             raise ValueError(
                 f'{name}: configured for {self.student_channels} (student) -> '
                 f'{self.teacher_channels} (teacher) channels but the necks are {c_s} and '
                 f'{c_t} wide; set distill_losses.{name}.student_channels={c_s} and '
-                f'teacher_channels={c_t} (or leave both unset to take the neck widths)')
+                f'teacher_channels={c_t}')
         check_neck_widths(name, self.align, c_s, c_t)
 
     def forward(self, preds_S: Tensor, preds_T: Tensor, data_samples: Sequence) -> Tensor:
@@ -163,10 +148,6 @@ class FGDLoss(nn.Module):
         Returns:
             Tensor: scalar loss.
         """
-        if self.context_t is None:
-            raise RuntimeError('FGDLoss does not know the feature widths: set student_channels '
-                               'and teacher_channels, or build it inside a DenseHeadDistiller, '
-                               'which takes them from the necks')
         if preds_S.shape[-2:] != preds_T.shape[-2:] or preds_S.size(0) != preds_T.size(0):
             raise ValueError(f'FGDLoss: student feature {tuple(preds_S.shape)} and teacher '
                              f'feature {tuple(preds_T.shape)} differ in batch or H x W')
@@ -192,6 +173,5 @@ class FGDLoss(nn.Module):
         loss_at = ((c_s - c_t).abs().sum() + (s_s - s_t).abs().sum()) / n
         loss_gl = (self.context_s(preds_S) - self.context_t(preds_T)).pow(2).sum() / n
         terms = torch.stack([loss_fg, loss_bg, loss_at, loss_gl])
-        self.last_terms = terms.detach()
         coef = terms.new_tensor([self.alpha, self.beta, self.gamma, self.lambd])
         return self.loss_weight * (terms * coef).sum()

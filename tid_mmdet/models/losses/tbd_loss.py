@@ -30,24 +30,19 @@ from typing import Dict, Optional, Sequence
 
 import torch
 from mmdet.models.losses import GIoULoss
-from torch import Tensor, nn
+from mmdet.models.losses.gfocal_loss import quality_focal_loss_tensor_target
+from torch import Tensor
 
 from tid_mmdet.registry import MODELS
-from ..task_modules.harmony import HarmonyScore
-from ..task_modules.significance import (SFDM, check_supported_head, decode_dense_head,
-                                         pack_gt_instances)
+from ..task_modules.harmony import harmony_score
+from ..task_modules.heads import images_first
+from ..utils import pack_gt_instances, standardize
+from .detector_loss import DetectorLoss, DetectorPair
 from .feature_align import build_align_conv, check_feature_pairs, check_neck_widths
-from .kd_quality_focal_loss import kd_quality_focal_loss
-
-
-def _flat_logits(outputs: Sequence[Tensor], channels: int) -> Tensor:
-    """Per-level (B, A * K, H, W) -> (B, N * A, K), the order of ``DensePredictions``."""
-    b = outputs[0].size(0)
-    return torch.cat([o.permute(0, 2, 3, 1).reshape(b, -1, channels) for o in outputs], 1)
 
 
 @MODELS.register_module()
-class TBDLoss(nn.Module):
+class TBDLoss(DetectorLoss):
     """Task-Balanced Distillation (our reconstruction): Harmony + task-decoupled feature KD.
 
     Args:
@@ -60,6 +55,7 @@ class TBDLoss(nn.Module):
         student_channels (int, optional): student neck width, for a 1x1 align conv.
         teacher_channels (int, optional): teacher neck width (with ``student_channels``).
     """
+    needs_heads = True
 
     def __init__(self,
                  hd_cls_weight: float = 1.0,
@@ -77,23 +73,17 @@ class TBDLoss(nn.Module):
         self.weights = dict(hd_cls=hd_cls_weight, hd_reg=hd_reg_weight, tfd=tfd_weight)
         self.tfd_balance, self.pos_thr, self.beta = tfd_balance, pos_thr, beta
         self.align = build_align_conv('TBDLoss', student_channels, teacher_channels)
-        self.harmony = HarmonyScore()
         self.giou = GIoULoss(reduction='sum')
-        self._heads = None
-        self.log_vars: Dict[str, float] = {}
+        self._pair: Optional[DetectorPair] = None
 
-    def prepare_heads(self, student_head: nn.Module, teacher_head: nn.Module) -> None:
-        """Take the heads whose predictions are decoded (called by the distiller)."""
-        for head in (student_head, teacher_head):
-            check_supported_head(head)
-            if not getattr(head, 'use_sigmoid_cls', True):
-                raise TypeError(f'TBD needs sigmoid class scores; {type(head).__name__} uses '
+    def bind(self, name: str, pair: DetectorPair) -> None:
+        for adapter in (pair.student_head, pair.teacher_head):
+            if not getattr(adapter.head, 'use_sigmoid_cls', True):
+                raise TypeError(f'{name}: TBD needs sigmoid class scores; {adapter.name} uses '
                                 'softmax')
-        self._heads = (student_head, teacher_head)
-
-    def check_neck_widths(self, name: str, c_s: int, c_t: int) -> None:
-        """Build-time width check (called by :class:`DenseHeadDistiller`)."""
-        check_neck_widths(name, self.align, c_s, c_t)
+        if pair.student_channels is not None and pair.teacher_channels is not None:
+            check_neck_widths(name, self.align, pair.student_channels, pair.teacher_channels)
+        self._pair = pair
 
     def forward(self, feats_S: Sequence[Tensor], feats_T: Sequence[Tensor],
                 head_outputs_S: Sequence, head_outputs_T: Sequence,
@@ -105,18 +95,18 @@ class TBDLoss(nn.Module):
             data_samples (list[DetDataSample]): the batch, with ``gt_instances``.
 
         Returns:
-            dict[str, Tensor]: ``loss_hd_cls``, ``loss_hd_reg``, ``loss_tfd``.
+            dict[str, Tensor]: ``loss_hd_cls``, ``loss_hd_reg``, ``loss_tfd`` and, for the
+            log, the mean Harmony Score of teacher and student on the teacher's positives
+            (``tbd_hs_teacher_pos``, ``tbd_hs_student_pos``).
         """
-        if self._heads is None:
-            raise RuntimeError('TBDLoss needs the detector heads: build it inside a '
-                               'DenseHeadDistiller (type="DenseHeadDistiller")')
+        pair = self._require_bound()
         check_feature_pairs('loss_tbd', self.align, feats_S, feats_T)
-        head_s, head_t = self._heads
+        head_s, head_t = pair.student_head, pair.teacher_head
         gt_boxes, _, gt_valid = pack_gt_instances(data_samples, device=feats_T[0].device)
         with torch.no_grad():
-            preds_t = decode_dense_head(head_t, head_outputs_T)
-            harmony_t = self.harmony(preds_t, gt_boxes, gt_valid)  # (B, N, A) each
-        preds_s = decode_dense_head(head_s, head_outputs_S)  # with gradient
+            preds_t = head_t.decode(head_outputs_T)
+            harmony_t = harmony_score(preds_t, gt_boxes, gt_valid)  # (B, N, A) each
+        preds_s = head_s.decode(head_outputs_S)  # with gradient
         b, n, a, num_cls = preds_s.scores.shape
         hs = harmony_t.score.reshape(b, n * a)
         # positives of the teacher; at least the number of GT boxes (an untrained teacher has
@@ -124,9 +114,11 @@ class TBDLoss(nn.Module):
         num_pos = max(int((harmony_t.reg_quality >= self.pos_thr).sum()), int(gt_valid.sum()), 1)
 
         # Harmony Distillation
-        logits_s = _flat_logits(head_outputs_S[0], num_cls)
-        logits_t = _flat_logits(head_outputs_T[0], num_cls).detach()
-        kd_cls = kd_quality_focal_loss(logits_s, logits_t, self.beta).sum(-1)  # (B, N*A)
+        logits_s = images_first(head_outputs_S[0], num_cls)
+        probs_t = images_first(head_outputs_T[0], num_cls).detach().sigmoid()
+        kd_cls = quality_focal_loss_tensor_target(  # mmdet's QFL, soft targets: (B * N*A, )
+            logits_s.reshape(-1, num_cls), probs_t.reshape(-1, num_cls), beta=self.beta,
+            reduction='none').reshape(b, n * a)
         loss_hd_cls = (hs * kd_cls).sum() / num_pos
         reg_w = (hs * harmony_t.cls_quality.reshape(b, n * a)).reshape(-1)
         loss_hd_reg = self.giou(preds_s.boxes.reshape(-1, 4), preds_t.boxes.reshape(-1, 4),
@@ -141,7 +133,7 @@ class TBDLoss(nn.Module):
                                                 reg_region.split(sizes, 1)):
             if self.align is not None:
                 feat_s = self.align(feat_s)
-            d = (SFDM.standardize(feat_s) - SFDM.standardize(feat_t.detach())).pow(2)
+            d = (standardize(feat_s) - standardize(feat_t.detach())).pow(2)
             d = d.mean(1).flatten(1)  # (B, H*W)
             term_cls = (r_cls * d).sum(1) / r_cls.sum(1).clamp(min=1e-6)
             term_reg = (r_reg * d).sum(1) / r_reg.sum(1).clamp(min=1e-6)
@@ -150,12 +142,13 @@ class TBDLoss(nn.Module):
 
         with torch.no_grad():
             pos = harmony_t.reg_quality >= self.pos_thr
-            harmony_s = self.harmony(preds_s._replace(boxes=preds_s.boxes.detach(),
-                                                      scores=preds_s.scores.detach()),
-                                     gt_boxes, gt_valid)
-            self.log_vars = {
-                'tbd/hs_teacher_pos': float(harmony_t.score[pos].mean()) if pos.any() else 0.0,
-                'tbd/hs_student_pos': float(harmony_s.score[pos].mean()) if pos.any() else 0.0}
+            harmony_s = harmony_score(preds_s._replace(boxes=preds_s.boxes.detach(),
+                                                       scores=preds_s.scores.detach()),
+                                      gt_boxes, gt_valid)
+            zero = harmony_t.score.new_zeros(())
+            hs_t = harmony_t.score[pos].mean() if pos.any() else zero
+            hs_s = harmony_s.score[pos].mean() if pos.any() else zero
         return dict(loss_hd_cls=self.weights['hd_cls'] * loss_hd_cls,
                     loss_hd_reg=self.weights['hd_reg'] * loss_hd_reg,
-                    loss_tfd=self.weights['tfd'] * loss_tfd)
+                    loss_tfd=self.weights['tfd'] * loss_tfd,
+                    tbd_hs_teacher_pos=hs_t, tbd_hs_student_pos=hs_s)

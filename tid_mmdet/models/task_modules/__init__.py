@@ -1,10 +1,9 @@
-from .cross_head import align_scale, cross_head_forward, teacher_tail
-from .dense_targets import DenseTargets, dense_targets, flatten_head_outputs
-from .harmony import Harmony, HarmonyScore
-from .significance import *  # noqa: F401,F403
-from .significance import __all__ as _significance_all
+from .cross_head import align_scale, cross_head_forward
+from .harmony import Harmony, harmony_score
+from .heads import *  # noqa: F401,F403
+from .heads import __all__ as _heads_all
+from .tid import *  # noqa: F401,F403
+from .tid import __all__ as _tid_all
 
-__all__ = [
-    'align_scale', 'cross_head_forward', 'teacher_tail', 'DenseTargets', 'dense_targets',
-    'flatten_head_outputs', 'Harmony', 'HarmonyScore'
-] + _significance_all
+__all__ = ['align_scale', 'cross_head_forward', 'Harmony', 'harmony_score']
+__all__ += _heads_all + _tid_all

@@ -14,26 +14,14 @@ CC BY-NC 4.0; nothing is copied). Per FPN level ``l`` and branch (cls, reg):
   stacked_convs - 1`` and the teacher's predictors with the *teacher's* ``Scale`` of level l,
   in the teacher head's mode (eval), exactly as the head's own ``forward_single`` does.
 
-Supported heads: GFL, ATSS (with centerness), RetinaNet and FCOS (and subclasses).
+Which heads support it, and their predictors, are the head adapters' (``heads/``).
 """
-from typing import List, Sequence, Tuple
+from typing import List, Sequence
 
 import torch
-from mmdet.models.dense_heads import ATSSHead, FCOSHead, GFLHead, RetinaHead
-from torch import Tensor, nn
+from torch import Tensor
 
-CROSS_HEADS = (GFLHead, ATSSHead, RetinaHead, FCOSHead)
-
-
-def check_cross_head(head: nn.Module, reused_idx: int) -> None:
-    """Raise a clear error for a head or a tower index the cross-head pass cannot use."""
-    if not isinstance(head, CROSS_HEADS):
-        names = ', '.join(h.__name__ for h in CROSS_HEADS)
-        raise TypeError(f'CrossKD does not support the head {type(head).__name__}; supported '
-                        f'heads (and their subclasses): {names}')
-    if not 0 <= reused_idx <= head.stacked_convs:
-        raise ValueError(f'CrossKD reused_teacher_head_idx={reused_idx} is outside 0..'
-                         f'{head.stacked_convs} (the head has {head.stacked_convs} stacked convs)')
+from .heads import BaseHeadAdapter
 
 
 def align_scale(feat_s: Tensor, feat_t: Tensor, eps: float = 1e-6) -> Tensor:
@@ -54,53 +42,13 @@ def align_scale(feat_s: Tensor, feat_t: Tensor, eps: float = 1e-6) -> Tensor:
     return (feat_s - mean_s) / (std_s + eps) * std_t + mean_t
 
 
-def teacher_tail(head: nn.Module, cls_feat: Tensor, reg_feat: Tensor, level: int,
-                 reused_idx: int) -> Tuple[Tensor, ...]:
-    """Run ``head`` from tower conv ``reused_idx`` on, for FPN level ``level``.
-
-    Args:
-        head: the teacher's dense head (GFL, ATSS, RetinaNet or FCOS).
-        cls_feat (Tensor): (B, C, H, W) input of cls tower conv ``reused_idx``.
-        reg_feat (Tensor): (B, C, H, W) input of reg tower conv ``reused_idx``.
-        level (int): FPN level (selects the head's ``Scale`` and stride).
-        reused_idx (int): first tower conv to run.
-
-    Returns:
-        tuple[Tensor]: what ``head.forward_single`` returns for this level: ``(cls_score,
-        bbox_pred)``, plus ``centerness`` for ATSS and FCOS.
-    """
-    for conv in head.cls_convs[reused_idx:]:
-        cls_feat = conv(cls_feat)
-    for conv in head.reg_convs[reused_idx:]:
-        reg_feat = conv(reg_feat)
-    if isinstance(head, GFLHead):
-        return head.gfl_cls(cls_feat), head.scales[level](head.gfl_reg(reg_feat)).float()
-    if isinstance(head, ATSSHead):
-        return (head.atss_cls(cls_feat), head.scales[level](head.atss_reg(reg_feat)).float(),
-                head.atss_centerness(reg_feat))
-    if isinstance(head, RetinaHead):
-        return head.retina_cls(cls_feat), head.retina_reg(reg_feat)
-    if isinstance(head, FCOSHead):
-        centerness = head.conv_centerness(reg_feat if head.centerness_on_reg else cls_feat)
-        bbox_pred = head.scales[level](head.conv_reg(reg_feat)).float()
-        if head.norm_on_bbox:
-            bbox_pred = bbox_pred.clamp(min=0)
-            if not head.training:
-                bbox_pred = bbox_pred * head.strides[level]
-        else:
-            bbox_pred = bbox_pred.exp()
-        return head.conv_cls(cls_feat), bbox_pred, centerness
-    check_cross_head(head, reused_idx)  # raises
-    raise AssertionError
-
-
-def cross_head_forward(head_t: nn.Module, cls_feats_s: Sequence[Tensor],
+def cross_head_forward(head_t: BaseHeadAdapter, cls_feats_s: Sequence[Tensor],
                        reg_feats_s: Sequence[Tensor], cls_feats_t: Sequence[Tensor],
                        reg_feats_t: Sequence[Tensor], reused_idx: int) -> List[List[Tensor]]:
     """Cross-head predictions of every level.
 
     Args:
-        head_t: the teacher's dense head.
+        head_t (BaseHeadAdapter): the teacher head's adapter.
         cls_feats_s / reg_feats_s (list[Tensor]): per level (B, C, H_l, W_l), the student's
             tower features at the hold point (the neck outputs when ``reused_idx == 0``).
         cls_feats_t / reg_feats_t (list[Tensor]): the teacher's features at the same point.
@@ -116,5 +64,5 @@ def cross_head_forward(head_t: nn.Module, cls_feats_s: Sequence[Tensor],
         cls_feat, reg_feat = align_scale(cs, ct), align_scale(rs, rt)
         if reused_idx > 0:
             cls_feat, reg_feat = torch.relu(cls_feat), torch.relu(reg_feat)
-        outs.append(teacher_tail(head_t, cls_feat, reg_feat, lvl, reused_idx))
+        outs.append(head_t.tail(cls_feat, reg_feat, lvl, reused_idx))
     return [list(per_output) for per_output in zip(*outs)]

@@ -16,8 +16,8 @@ from typing import NamedTuple
 import torch
 from torch import Tensor
 
-from tid_mmdet.registry import TASK_UTILS
-from .significance import DIEM, DensePredictions
+from ..utils import max_iou
+from .heads import DensePredictions
 
 
 class Harmony(NamedTuple):
@@ -27,22 +27,19 @@ class Harmony(NamedTuple):
     score: Tensor
 
 
-@TASK_UTILS.register_module()
-class HarmonyScore:
-    """Compute the Harmony Score of decoded dense predictions (no gradient)."""
+@torch.no_grad()
+def harmony_score(preds: DensePredictions, gt_boxes: Tensor, gt_valid: Tensor) -> Harmony:
+    """The Harmony Score of decoded dense predictions (no gradient).
 
-    @torch.no_grad()
-    def __call__(self, preds: DensePredictions, gt_boxes: Tensor, gt_valid: Tensor) -> Harmony:
-        """
-        Args:
-            preds (DensePredictions): boxes (B, N, A, 4), scores (B, N, A, C).
-            gt_boxes (Tensor): (B, M, 4) xyxy, padded. gt_valid (Tensor): (B, M) bool.
+    Args:
+        preds (DensePredictions): boxes (B, N, A, 4), scores (B, N, A, C).
+        gt_boxes (Tensor): (B, M, 4) xyxy, padded. gt_valid (Tensor): (B, M) bool.
 
-        Returns:
-            Harmony: s, q and HS, (B, N, A) each.
-        """
-        b, n, a, _ = preds.boxes.shape
-        iou, _ = DIEM.max_iou(preds.boxes.reshape(b, n * a, 4), gt_boxes, gt_valid)
-        s = preds.scores.max(dim=-1)[0]
-        q = iou.reshape(b, n, a).to(s.dtype)
-        return Harmony(s, q, 1.0 - (s - q).abs())
+    Returns:
+        Harmony: s, q and HS, (B, N, A) each.
+    """
+    b, n, a, _ = preds.boxes.shape
+    iou, _ = max_iou(preds.boxes.reshape(b, n * a, 4), gt_boxes, gt_valid)
+    s = preds.scores.max(dim=-1)[0]
+    q = iou.reshape(b, n, a).to(s.dtype)
+    return Harmony(s, q, 1.0 - (s - q).abs())

@@ -1,8 +1,16 @@
-"""LDAM (key/weak areas) and SFDM (regions, loss) on hand-built tensors."""
+"""LDAM (key/weak areas), SFDM (regions) and TIDLoss's region-weighted feature loss on
+hand-built tensors."""
 import pytest
 import torch
 
-from tid_mmdet.models.task_modules.significance import LDAM, SFDM
+from tid_mmdet.models.losses import TIDLoss
+from tid_mmdet.models.task_modules.tid import LDAM, SFDM
+from tid_mmdet.models.utils import standardize
+
+
+def level_loss(loss, feat_s, feat_t, region):
+    """TIDLoss's feature loss of one level (B, C, H, W) with its region index (B, H*W)."""
+    return loss.feature_loss([feat_s], [feat_t], region, [region.size(1)])
 
 SCORE_T = torch.tensor([[4.0, 0.8, 3.0, 0.8]])
 SCORE_S = torch.tensor([[0.8, 0.8, 3.0, 4.0]])
@@ -15,7 +23,7 @@ def test_key_and_weak_areas():
     key, weak = LDAM(weak_delta=3.5)(SCORE_T, SCORE_S, key_thr=3.0)
     assert not weak.any()
     key, weak = LDAM(use_weak_areas=False)(SCORE_T, SCORE_S, key_thr=3.0)
-    assert not weak.any()
+    assert torch.equal(weak, key)  # no learning dynamics: the weak areas are the key areas
 
 
 def test_student_equal_to_teacher_has_no_weak_areas():
@@ -27,11 +35,12 @@ def test_regions_by_rule():
     key = torch.tensor([[True, False, True, False]])
     weak = torch.tensor([[True, False, False, True]])
     # and_xor: high = K&W, medium = K^W, low = rest  (0 high, 1 medium, 2 low)
-    assert SFDM().regions(key, weak).tolist() == [[0, 2, 1, 1]]
+    assert SFDM()(key, weak).tolist() == [[0, 2, 1, 1]]
     # key_first: high = K, medium = W \ K
-    assert SFDM(region_rule='key_first').regions(key, weak).tolist() == [[0, 2, 0, 1]]
-    # key areas only (ablation): high = K, no medium, whatever the rule
-    assert SFDM().regions(key, weak, use_weak_areas=False).tolist() == [[0, 2, 0, 2]]
+    assert SFDM(region_rule='key_first')(key, weak).tolist() == [[0, 2, 0, 1]]
+    # key areas only (ablation, LDAM gives W = K): high = K, no medium, whatever the rule
+    for rule in ('and_xor', 'key_first'):
+        assert SFDM(region_rule=rule)(key, key).tolist() == [[0, 2, 0, 2]]
 
 
 def _features():
@@ -44,11 +53,11 @@ def _features():
 def test_region_normalised_loss_by_hand():
     feat_s, feat_t = _features()
     region = torch.tensor([[0, 2, 1, 2]])  # high {0}, medium {2}, low {1, 3}
-    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, attention=False, region_norm='region')
-    loss = sfdm.level_loss(feat_s, feat_t, region)
+    tid = TIDLoss(region_weights=(1.0, 0.5, 0.1), normalize=False, attention=False, region_norm='region')
+    loss = level_loss(tid, feat_s, feat_t, region)
     assert loss.item() == pytest.approx(1.0 * 1 / 1 + 0.5 * 4.5 / 1 + 0.1 * (2 + 0.5) / 2)
     # an empty region contributes nothing (no division by zero)
-    loss = sfdm.level_loss(feat_s, feat_t, torch.tensor([[2, 2, 2, 2]]))
+    loss = level_loss(tid, feat_s, feat_t, torch.tensor([[2, 2, 2, 2]]))
     assert loss.item() == pytest.approx(0.1 * 8 / 4)
 
 
@@ -56,17 +65,17 @@ def test_normalised_loss_ignores_feature_scale():
     torch.manual_seed(0)
     feat_s, feat_t = torch.randn(2, 4, 3, 3), torch.randn(2, 4, 3, 3)
     region = torch.randint(0, 3, (2, 9))
-    sfdm = SFDM(weights=(1.0, 0.5, 0.1))
-    loss = sfdm.level_loss(feat_s, feat_t, region)
+    tid = TIDLoss(region_weights=(1.0, 0.5, 0.1))
+    loss = level_loss(tid, feat_s, feat_t, region)
     # invariant up to the eps of the variance (1e-6)
-    rescaled = sfdm.level_loss(10 * feat_s + 3, 0.1 * feat_t - 1, region)
+    rescaled = level_loss(tid, 10 * feat_s + 3, 0.1 * feat_t - 1, region)
     assert rescaled.item() == pytest.approx(loss.item(), rel=1e-3)
     # by hand for one location: standardise each channel over the 9 locations
     def z(f):
         return (f - f.mean((2, 3), keepdim=True)) / f.std((2, 3), unbiased=False, keepdim=True)
 
     z_s, z_t = z(feat_s), z(feat_t)
-    plain = SFDM(weights=(1.0, 0.5, 0.1), normalize=False).level_loss(z_s, z_t, region)
+    plain = level_loss(TIDLoss(region_weights=(1.0, 0.5, 0.1), normalize=False), z_s, z_t, region)
     assert loss.item() == pytest.approx(plain.item(), rel=1e-4)
 
 
@@ -74,9 +83,9 @@ def test_attention_weighted_loss_matches_a_reference():
     torch.manual_seed(0)
     feat_s, feat_t = torch.randn(2, 3, 4, 5), torch.randn(2, 3, 4, 5)
     region = torch.randint(0, 3, (2, 20))
-    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, attention=True, temp=0.5, gamma=0.2,
+    tid = TIDLoss(region_weights=(1.0, 0.5, 0.1), normalize=False, attention=True, temp=0.5, gamma=0.2,
                 region_norm='region')
-    loss = sfdm.level_loss(feat_s, feat_t, region)
+    loss = level_loss(tid, feat_s, feat_t, region)
     # straightforward reference with loops
     expected = 0.0
     for b in range(2):
@@ -103,7 +112,7 @@ def test_gradient_reaches_the_student_only():
     feat_s, feat_t = _features()
     feat_s.requires_grad_(True)
     feat_t.requires_grad_(True)
-    SFDM(attention=True).level_loss(feat_s, feat_t, torch.tensor([[0, 1, 2, 2]])).backward()
+    level_loss(TIDLoss(attention=True), feat_s, feat_t, torch.tensor([[0, 1, 2, 2]])).backward()
     assert feat_s.grad is not None and feat_s.grad.abs().sum() > 0
     assert feat_t.grad is None
 
@@ -115,18 +124,18 @@ def test_region_shares():
 
 def test_a_single_location_level_standardises_to_zero():
     feat = torch.randn(2, 4, 1, 1, requires_grad=True)
-    out = SFDM.standardize(feat)
+    out = standardize(feat)
     assert torch.equal(out, torch.zeros_like(out))
-    SFDM().level_loss(feat, torch.randn(2, 4, 1, 1), torch.tensor([[0], [2]])).backward()
+    level_loss(TIDLoss(), feat, torch.randn(2, 4, 1, 1), torch.tensor([[0], [2]])).backward()
     assert feat.grad is not None and torch.isfinite(feat.grad).all()
 
 
 def test_level_normalised_loss_by_hand():
     feat_s, feat_t = _features()
     region = torch.tensor([[0, 2, 1, 2]])
-    sfdm = SFDM(weights=(1.0, 0.5, 0.1), normalize=False, region_norm='level')
+    tid = TIDLoss(region_weights=(1.0, 0.5, 0.1), normalize=False, region_norm='level')
     # d = (1, 2, 4.5, 0.5) at the 4 locations; a weighted mean over the level's 4 locations
     expected = (1.0 * 1 + 0.1 * 2 + 0.5 * 4.5 + 0.1 * 0.5) / 4
-    assert sfdm.level_loss(feat_s, feat_t, region).item() == pytest.approx(expected)
+    assert level_loss(tid, feat_s, feat_t, region).item() == pytest.approx(expected)
     with pytest.raises(ValueError, match='region_norm'):
-        SFDM(region_norm='box')
+        TIDLoss(region_norm='box')

@@ -1,6 +1,6 @@
-"""HeadTeacherDistill: single-teacher distillation whose teacher runs backbone, neck and head
-forward only -- no teacher losses, no label assignment."""
-import os.path as osp
+"""Single-teacher distillation whose frozen teacher runs forward only (no teacher losses, no
+label assignment): ``ForwardTeacherDistill`` (backbone, neck and dense head) and
+``NeckTeacherDistill`` (backbone and neck, for losses that read neck features only)."""
 import warnings
 from typing import List, Optional
 
@@ -13,38 +13,32 @@ from torch import Tensor
 
 from tid_mmdet.registry import MODELS
 
-_REMOTE_PREFIXES = ('http://', 'https://', 's3://', 'open-mmlab://', 'torchvision://',
-                    'modelzoo://', 'mmcls://', 'pavi://')
-
 
 @MODELS.register_module()
-class HeadTeacherDistill(SingleTeacherDistill):
+class ForwardTeacherDistill(SingleTeacherDistill):
     """Like MMRazor's ``SingleTeacherDistill``, but the frozen teacher runs only
     ``extract_feat`` and its dense head's forward (what feature and head-output distillation
     read), which is the cheapest teacher pass that still gives the head outputs.
-    (``SingleTeacherDistill`` runs the teacher's full ``loss`` with label assignment;
-    ``FpnTeacherDistill`` skips the head, which TID needs.)
+    (``SingleTeacherDistill`` runs the teacher's full ``loss`` with label assignment.)
 
     It also checks the teacher checkpoint before anything trains: a missing or unreadable
     file is an error that names it; ``teacher_ckpt=None`` warns loudly (random teacher).
 
     Args:
         teacher_ckpt (str, optional): path or URL of the teacher weights.
-        teacher_head (str, optional): attribute of the teacher's dense head. Defaults to
-            'bbox_head'. ``None``: the teacher runs backbone and neck only (as MMRazor's
-            ``FpnTeacherDistill``), for losses that read nothing but neck features (FGD, PKD).
+        teacher_head (str): attribute path of the teacher's dense head. Defaults to
+            'bbox_head'.
         init_student (bool): FGD's practice: after the runner's ``init_weights``, copy every
             teacher parameter outside ``backbone.`` whose name and shape the student shares
             (neck and head) into the student. Defaults to False.
         **kwargs: ``SingleTeacherDistill`` arguments (``teacher_trainable`` must stay False).
     """
 
-    def __init__(self, teacher_ckpt: Optional[str] = None,
-                 teacher_head: Optional[str] = 'bbox_head', init_student: bool = False,
-                 **kwargs) -> None:
+    def __init__(self, teacher_ckpt: Optional[str] = None, teacher_head: str = 'bbox_head',
+                 init_student: bool = False, **kwargs) -> None:
         if kwargs.get('teacher_trainable', False):
-            raise ValueError('HeadTeacherDistill runs a frozen teacher; use SingleTeacherDistill '
-                             'for teacher_trainable=True')
+            raise ValueError(f'{type(self).__name__} runs a frozen teacher; use '
+                             'SingleTeacherDistill for teacher_trainable=True')
         super().__init__(teacher_ckpt=None, **kwargs)
         self.teacher_head = teacher_head
         self.teacher_ckpt = teacher_ckpt
@@ -59,14 +53,15 @@ class HeadTeacherDistill(SingleTeacherDistill):
             print_log(msg, logger='current', level=30)
 
     def _load_teacher(self, ckpt: str) -> None:
-        if not ckpt.startswith(_REMOTE_PREFIXES) and not osp.isfile(ckpt):
-            raise FileNotFoundError(
-                f'teacher checkpoint not found: {ckpt!r} (model.teacher_ckpt). Train the teacher '
-                'first (for the synthetic pairs: python tools/synthetic/train_teacher.py) or point '
-                'teacher_ckpt at an existing file or URL.')
         try:
             load_checkpoint(self.teacher, ckpt, map_location='cpu',
                             revise_keys=[(r'^module\.', '')])
+        except FileNotFoundError as err:  # mmengine's CheckpointLoader: no such local file
+            raise FileNotFoundError(
+                f'teacher checkpoint not found: {ckpt!r} (model.teacher_ckpt). Train the teacher '
+                'first (for the synthetic pairs: python tools/synthetic/train_reference.py '
+                'configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py) or point teacher_ckpt '
+                'at an existing file or URL.') from err
         except Exception as err:  # unreadable, truncated, not a checkpoint
             raise RuntimeError(f'could not read the teacher checkpoint {ckpt!r} '
                                f'(model.teacher_ckpt): {type(err).__name__}: {err}') from err
@@ -103,10 +98,10 @@ class HeadTeacherDistill(SingleTeacherDistill):
 
     @torch.no_grad()
     def teacher_forward(self, batch_inputs: Tensor) -> None:
-        """Teacher backbone + neck (+ head) forward, through ``__call__`` so recorders fire."""
+        """Teacher backbone + neck + dense head forward, through ``__call__`` so recorders
+        fire."""
         feats = self.teacher.extract_feat(batch_inputs)
-        if self.teacher_head is not None:
-            self.teacher.get_submodule(self.teacher_head)(feats)
+        self.teacher.get_submodule(self.teacher_head)(feats)
 
     def loss(self, batch_inputs: Tensor, data_samples: Optional[List] = None) -> dict:
         losses = dict()
@@ -118,8 +113,28 @@ class HeadTeacherDistill(SingleTeacherDistill):
             if self.calculate_student_loss:
                 student_losses = self.student(batch_inputs, data_samples, mode='loss')
                 losses.update(add_prefix(student_losses, 'student'))
-            else:
+            elif self.student_trainable:
                 self.student(batch_inputs, data_samples, mode='loss')
+            else:
+                with torch.no_grad():
+                    self.student(batch_inputs, data_samples, mode='loss')
         if not self.distillation_stopped:
             losses.update(add_prefix(self.distiller.compute_distill_losses(), 'distill'))
         return losses
+
+
+@MODELS.register_module()
+class NeckTeacherDistill(ForwardTeacherDistill):
+    """:class:`ForwardTeacherDistill` whose teacher runs backbone and neck only (as MMRazor's
+    ``FpnTeacherDistill``), for losses that read nothing but neck features (FGD, PKD)."""
+
+    def __init__(self, **kwargs) -> None:
+        if 'teacher_head' in kwargs:
+            raise TypeError('NeckTeacherDistill runs no teacher head: drop teacher_head, or use '
+                            'ForwardTeacherDistill when a loss reads the teacher head')
+        super().__init__(**kwargs)
+
+    @torch.no_grad()
+    def teacher_forward(self, batch_inputs: Tensor) -> None:
+        """Teacher backbone + neck forward."""
+        self.teacher.extract_feat(batch_inputs)

@@ -1,8 +1,8 @@
-"""Batch the ground truth of a list of ``DetDataSample`` into padded tensors."""
+"""Ground truth as padded batch tensors, and the best IoU of predicted boxes with it."""
 from typing import Sequence, Tuple
 
 import torch
-from mmdet.structures.bbox import get_box_tensor
+from mmdet.structures.bbox import bbox_overlaps, get_box_tensor
 from torch import Tensor
 from torch.nn.utils.rnn import pad_sequence
 
@@ -25,3 +25,23 @@ def pack_gt_instances(data_samples: Sequence, device=None) -> Tuple[Tensor, Tens
     return (pad_sequence(boxes, batch_first=True),
             pad_sequence(labels, batch_first=True, padding_value=-1),
             pad_sequence(valid, batch_first=True))
+
+
+def max_iou(boxes: Tensor, gt_boxes: Tensor, gt_valid: Tensor) -> Tuple[Tensor, Tensor]:
+    """Best IoU of each box with its image's valid ground truth (mmdet's ``bbox_overlaps``).
+
+    Args:
+        boxes (Tensor): (B, K, 4). gt_boxes (Tensor): (B, M, 4). gt_valid (Tensor): (B, M).
+
+    Returns:
+        tuple[Tensor, Tensor]: IoU_max (B, K) (0 without GT) and the index of the matched GT
+        (B, K) (-1 without GT).
+    """
+    b, k = boxes.shape[:2]
+    if gt_boxes.size(1) == 0:
+        return boxes.new_zeros(b, k), boxes.new_full((b, k), -1, dtype=torch.long)
+    ious = bbox_overlaps(boxes.float(), gt_boxes.float())  # (B, K, M)
+    ious = ious.masked_fill(~gt_valid[:, None, :], -1.0)
+    iou_max, matched = ious.max(dim=-1)
+    no_gt = iou_max < 0
+    return iou_max.clamp(min=0), matched.masked_fill(no_gt, -1)

@@ -24,14 +24,14 @@ The values of ``Score_r`` are the paper's; the ``Score_c`` rule and values, the 
 thresholds for ATSS/GFL/FCOS and the prior reduction are our choices (``docs/method.md``).
 Everything runs under ``torch.no_grad()``.
 """
-from typing import Sequence, Tuple
+from typing import Optional, Sequence, Tuple
 
 import torch
-from mmdet.structures.bbox import bbox_overlaps
 from torch import Tensor
 
 from tid_mmdet.registry import TASK_UTILS
-from .dense_predictions import DensePredictions, assigner_iou_thresholds
+from ...utils import max_iou
+from ..heads import DensePredictions
 
 
 @TASK_UTILS.register_module()
@@ -76,12 +76,16 @@ class DIEM:
         r_mid, c_hit = self.reg_values[1], self.cls_values[0]
         return {'both': r_mid * c_hit, 'reg': r_mid, 'cls': c_hit}[self.tasks]
 
-    def iou_thresholds(self, head=None) -> Tuple[float, float]:
-        """(pos_thr, neg_thr) used for ``head`` under the configured threshold mode."""
-        if self.thresholds == 'detector' and head is not None:
-            detector_thrs = assigner_iou_thresholds(head)
-            if detector_thrs is not None:
-                return detector_thrs
+    def iou_thresholds(self, detector_thrs: Optional[Tuple[float, float]] = None
+                       ) -> Tuple[float, float]:
+        """(pos_thr, neg_thr) under the configured threshold mode.
+
+        Args:
+            detector_thrs (tuple[float, float], optional): the head's own criteria
+                (``BaseHeadAdapter.iou_thresholds``); None where it has no fixed ones.
+        """
+        if self.thresholds == 'detector' and detector_thrs is not None:
+            return detector_thrs
         return self.pos_thr, self.neg_thr
 
     @torch.no_grad()
@@ -90,7 +94,7 @@ class DIEM:
                  gt_boxes: Tensor,
                  gt_labels: Tensor,
                  gt_valid: Tensor,
-                 head=None) -> Tensor:
+                 detector_thrs: Optional[Tuple[float, float]] = None) -> Tensor:
         """Importance of every location.
 
         Args:
@@ -98,12 +102,13 @@ class DIEM:
             gt_boxes (Tensor): (B, M, 4) xyxy, padded to the largest M in the batch.
             gt_labels (Tensor): (B, M) long.
             gt_valid (Tensor): (B, M) bool, False for padding.
-            head (nn.Module, optional): the head, for detector thresholds.
+            detector_thrs (tuple[float, float], optional): the head's own IoU criteria.
 
         Returns:
             Tensor: (B, N) importance.
         """
-        score_r, score_c = self.task_scores(preds, gt_boxes, gt_labels, gt_valid, head)
+        score_r, score_c = self.task_scores(preds, gt_boxes, gt_labels, gt_valid,
+                                           detector_thrs)
         if self.tasks == 'reg':
             score = score_r
         elif self.tasks == 'cls':
@@ -114,12 +119,13 @@ class DIEM:
 
     @torch.no_grad()
     def task_scores(self, preds: DensePredictions, gt_boxes: Tensor, gt_labels: Tensor,
-                    gt_valid: Tensor, head=None) -> Tuple[Tensor, Tensor]:
+                    gt_valid: Tensor, detector_thrs: Optional[Tuple[float, float]] = None
+                    ) -> Tuple[Tensor, Tensor]:
         """Score_r and Score_c per prior, each (B, N, A)."""
         boxes, scores = preds.boxes, preds.scores
         b, n, a, _ = boxes.shape
-        iou_max, matched = self.max_iou(boxes.reshape(b, n * a, 4), gt_boxes, gt_valid)
-        pos_thr, neg_thr = self.iou_thresholds(head)
+        iou_max, matched = max_iou(boxes.reshape(b, n * a, 4), gt_boxes, gt_valid)
+        pos_thr, neg_thr = self.iou_thresholds(detector_thrs)
         r_pos, r_mid, r_neg = self.reg_values
         score_r = torch.full_like(iou_max, r_mid)
         score_r[iou_max >= pos_thr] = r_pos
@@ -134,23 +140,3 @@ class DIEM:
         score_c = torch.where(pred_label == matched_label,
                               iou_max.new_tensor(c_hit), iou_max.new_tensor(c_miss))
         return score_r.reshape(b, n, a), score_c.reshape(b, n, a)
-
-    @staticmethod
-    def max_iou(boxes: Tensor, gt_boxes: Tensor, gt_valid: Tensor) -> Tuple[Tensor, Tensor]:
-        """Best IoU of each box with its image's valid ground truth.
-
-        Args:
-            boxes (Tensor): (B, K, 4). gt_boxes (Tensor): (B, M, 4). gt_valid (Tensor): (B, M).
-
-        Returns:
-            tuple[Tensor, Tensor]: IoU_max (B, K) (0 without GT) and the index of the
-            matched GT (B, K) (-1 without GT).
-        """
-        b, k = boxes.shape[:2]
-        if gt_boxes.size(1) == 0:
-            return boxes.new_zeros(b, k), boxes.new_full((b, k), -1, dtype=torch.long)
-        ious = bbox_overlaps(boxes.float(), gt_boxes.float())  # (B, K, M)
-        ious = ious.masked_fill(~gt_valid[:, None, :], -1.0)
-        iou_max, matched = ious.max(dim=-1)
-        no_gt = iou_max < 0
-        return iou_max.clamp(min=0), matched.masked_fill(no_gt, -1)

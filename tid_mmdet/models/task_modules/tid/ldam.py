@@ -8,7 +8,9 @@ From the DIEM importance of teacher (``S_T``) and student (``S_S``), each (B, N)
 
 The paper states that both come from teacher importance and the teacher-student importance
 difference; the thresholds are our documented choices. With ``use_weak_areas=False`` (ablation
-"key areas only", no learning dynamics) ``W`` is empty. Key and weak areas may overlap.
+"key areas only", no learning dynamics) the weak areas are the key areas themselves, so that
+every SFDM rule puts K in the high-value region and leaves the medium region empty. Key and
+weak areas may overlap.
 """
 from typing import Optional, Tuple
 
@@ -27,7 +29,8 @@ class LDAM:
             ``DIEM.key_score`` from the DIEM in use. Defaults to None.
         weak_delta (float): importance gap ``S_T - S_S`` above which a location is weak.
             Defaults to 0.
-        use_weak_areas (bool): False for the "key areas only" ablation. Defaults to True.
+        use_weak_areas (bool): False for the "key areas only" ablation (``W = K``). Defaults to
+            True.
     """
 
     def __init__(self, key_thr: Optional[float] = None, weak_delta: float = 0.0,
@@ -53,8 +56,6 @@ class LDAM:
         if thr is None:
             raise ValueError('LDAM needs key_thr (set it, or pass DIEM.key_score)')
         key = score_t >= thr
-        if self.use_weak_areas:
-            weak = (score_t - score_s) > self.weak_delta
-        else:
-            weak = torch.zeros_like(key)
-        return key, weak
+        if not self.use_weak_areas:
+            return key, key
+        return key, (score_t - score_s) > self.weak_delta

@@ -1,11 +1,11 @@
-"""Decoding with each supported head's own priors and box coder."""
+"""Head adapters: decoding with each supported head's own priors and box coder, the choice of
+adapter, and the clear error for unsupported heads."""
 import pytest
 import torch
 from mmengine.registry import init_default_scope
-from torch import nn
 
 from mmdet.registry import MODELS
-from tid_mmdet.models.task_modules.significance import decode_dense_head
+from tid_mmdet.models.task_modules.heads import build_head_adapter
 
 SIZES = [(4, 4), (2, 2)]
 STRIDES = [8, 16]
@@ -29,7 +29,7 @@ def outputs(head, num_priors, reg_dim, fill=0.0):
 
 def test_gfl_uniform_distribution_decodes_to_half_reg_max():
     head = build(dict(type='GFLHead', anchor_generator=ANCHORS, reg_max=16))
-    preds = decode_dense_head(head, outputs(head, 1, 4 * 17))
+    preds = build_head_adapter(head).decode(outputs(head, 1, 4 * 17))
     assert preds.boxes.shape == (2, 16 + 4, 1, 4) and preds.scores.shape == (2, 20, 1, 3)
     # expectation of a uniform distribution over 0..16 is 8 bins -> 8 * stride from the centre
     assert torch.allclose(preds.boxes[0, 0, 0], torch.tensor([-64., -64., 64., 64.]))
@@ -43,7 +43,7 @@ def test_retina_zero_deltas_decode_to_the_anchors():
     anchors = dict(type='AnchorGenerator', octave_base_scale=4, scales_per_octave=3,
                    ratios=[0.5, 1.0, 2.0], strides=STRIDES)
     head = build(dict(type='RetinaHead', anchor_generator=anchors))
-    preds = decode_dense_head(head, outputs(head, 9, 4))
+    preds = build_head_adapter(head).decode(outputs(head, 9, 4))
     priors = head.prior_generator.grid_priors(SIZES, device='cpu')
     assert preds.boxes.shape == (2, 20, 9, 4)
     assert torch.allclose(preds.boxes[1].reshape(-1, 4), torch.cat(priors), atol=1e-4)
@@ -51,7 +51,7 @@ def test_retina_zero_deltas_decode_to_the_anchors():
 
 def test_atss_zero_deltas_decode_to_the_anchors():
     head = build(dict(type='ATSSHead', anchor_generator=ANCHORS))
-    preds = decode_dense_head(head, outputs(head, 1, 4))
+    preds = build_head_adapter(head).decode(outputs(head, 1, 4))
     priors = head.prior_generator.grid_priors(SIZES, device='cpu')
     assert torch.allclose(preds.boxes[0].reshape(-1, 4), torch.cat(priors), atol=1e-4)
 
@@ -62,12 +62,44 @@ def test_fcos_distances(norm_on_bbox, training, scale):
     head = build(dict(type='FCOSHead', strides=STRIDES, norm_on_bbox=norm_on_bbox,
                       regress_ranges=((-1, 64), (64, 1e8))))
     head.train(training)
-    preds = decode_dense_head(head, outputs(head, 1, 4, fill=2.0))
+    preds = build_head_adapter(head).decode(outputs(head, 1, 4, fill=2.0))
     # first point of level 0 is (4, 4); distances 2 (x stride 8 while training with norm_on_bbox)
     d = 2.0 * scale
     assert torch.allclose(preds.boxes[0, 0, 0], torch.tensor([4 - d, 4 - d, 4 + d, 4 + d]))
 
 
+def test_tood_boxes_are_stride_units_and_scores_probabilities():
+    head = build(dict(type='TOODHead', anchor_generator=ANCHORS))
+    cls = [torch.full((2, 3, h, w), 0.25) for h, w in SIZES]
+    reg = [torch.tensor([1., 2., 3., 4.]).view(1, 4, 1, 1).expand(2, 4, h, w) for h, w in SIZES]
+    preds = build_head_adapter(head).decode((cls, reg))
+    assert torch.allclose(preds.scores, torch.tensor(0.25))  # already probabilities
+    assert torch.allclose(preds.boxes[0, 0, 0], torch.tensor([8., 16., 24., 32.]))
+    assert torch.allclose(preds.boxes[0, 16, 0], torch.tensor([16., 32., 48., 64.]))
+
+
+def test_own_subclass_of_a_supported_head_uses_its_adapter():
+    from mmdet.models.dense_heads import GFLHead
+
+    class MyGFLHead(GFLHead):
+        pass
+
+    head = MyGFLHead(num_classes=3, in_channels=8, feat_channels=8, stacked_convs=1,
+                     anchor_generator=ANCHORS, norm_cfg=dict(type='GN', num_groups=4))
+    assert type(build_head_adapter(head)).__name__ == 'GFLHeadAdapter'
+
+
+@pytest.mark.parametrize('cfg', [
+    dict(type='RTMDetHead', anchor_generator=dict(type='MlvlPointGenerator', offset=0,
+                                                  strides=STRIDES)),
+    dict(type='VFNetHead', strides=STRIDES)], ids=['RTMDetHead', 'VFNetHead'])
+def test_mmdet_heads_inheriting_a_supported_one_are_refused(cfg):
+    """RTMDet and VFNet inherit ATSSHead (VFNet also FCOSHead) but predict differently."""
+    head = build(cfg)
+    with pytest.raises(TypeError, match=f'TID does not support the head {cfg["type"]}.*GFLHead'):
+        build_head_adapter(head, 'TID')
+
+
 def test_unsupported_head_lists_the_supported_ones():
-    with pytest.raises(TypeError, match='GFLHead, ATSSHead, RetinaHead, FCOSHead'):
-        decode_dense_head(nn.Linear(2, 2), ([], []))
+    with pytest.raises(TypeError, match='ATSSHead, FCOSHead, GFLHead, RetinaHead, TOODHead'):
+        build_head_adapter(torch.nn.Linear(2, 2))

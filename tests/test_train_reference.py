@@ -1,0 +1,90 @@
+"""What the benchmark and the demo read back from a training run: the published teacher weights
+and mmengine's scalars logs."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import torch
+from mmengine.logging import MessageHub
+from mmengine.runner.checkpoint import save_checkpoint
+
+from tools.synthetic.train_reference import (COCO_METRICS, PUBLISHED_KEYS, export_weights,
+                                             last_val_metrics, read_scalars, val_curve)
+
+
+@pytest.fixture
+def runner_checkpoint(tmp_path):
+    """A checkpoint shaped like an mmengine Runner's (message hub, optimizer, schedulers) and
+    its ``last_checkpoint`` pointer."""
+    hub = MessageHub.get_instance('test_train_reference')
+    hub.update_scalar('train/loss', 1.5)
+    state_dict = {'backbone.weight': torch.randn(3, 2), 'head.bias': torch.zeros(3)}
+    checkpoint = dict(meta=dict(iter=4, epoch=0, seed=0, cfg='model = dict()',
+                                dataset_meta=dict(classes=('a', 'b'))),
+                      state_dict=state_dict, message_hub=hub.state_dict(),
+                      optimizer=dict(state={}, param_groups=[dict(lr=0.01, params=[0, 1])]),
+                      param_schedulers=[dict(last_epoch=4)])
+    path = str(tmp_path / 'iter_4.pth')
+    save_checkpoint(checkpoint, path)
+    (tmp_path / 'last_checkpoint').write_text(path)
+    return tmp_path, checkpoint
+
+
+def test_exported_weights_keep_meta_and_state_dict_only(runner_checkpoint):
+    work_dir, checkpoint = runner_checkpoint
+    path = export_weights(str(work_dir))
+    assert path == str(work_dir / 'model.pth')
+    published = torch.load(path, map_location='cpu', weights_only=True)
+    assert set(published) == set(PUBLISHED_KEYS) == {'meta', 'state_dict'}
+    assert published['meta'] == checkpoint['meta']
+    assert published['state_dict'].keys() == checkpoint['state_dict'].keys()
+    for key, value in checkpoint['state_dict'].items():
+        assert torch.equal(published['state_dict'][key], value), key
+
+
+def test_exported_weights_load_without_the_compat_allow_list(runner_checkpoint):
+    # a fresh interpreter without tid_mmdet: plain torch weights-only loading must read the file
+    work_dir, _ = runner_checkpoint
+    path = export_weights(str(work_dir))
+    code = ('import sys, torch; c = torch.load(sys.argv[1], weights_only=True); '
+            'print(sorted(c))')
+    out = subprocess.run([sys.executable, '-c', code, path], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "['meta', 'state_dict']"
+
+
+def test_export_needs_a_checkpoint(tmp_path):
+    with pytest.raises(FileNotFoundError, match='last_checkpoint'):
+        export_weights(str(tmp_path))
+
+
+def write_scalars(work_dir, timestamp, records):
+    folder = work_dir / timestamp / 'vis_data'
+    os.makedirs(folder)
+    with open(folder / 'scalars.json', 'w') as f:
+        f.writelines(json.dumps(r) + '\n' for r in records)
+
+
+def coco(value):
+    return {f'coco/{key}': value for _, key in COCO_METRICS}
+
+
+def test_scalars_of_a_resumed_run_in_order(tmp_path):
+    # a resumed run has one timestamped folder per start
+    write_scalars(tmp_path, '20240101_000000', [dict(iter=10, loss=2.0), coco(0.1)])
+    write_scalars(tmp_path, '20240102_000000', [dict(iter=20, loss=1.0), coco(0.3)])
+    assert [r.get('iter') for r in read_scalars(str(tmp_path))] == [10, None, 20, None]
+    assert last_val_metrics(str(tmp_path)) == coco(0.3)
+    assert val_curve(str(tmp_path)) == [dict(iter=10, bbox_mAP=0.1, bbox_mAP_50=0.1),
+                                        dict(iter=20, bbox_mAP=0.3, bbox_mAP_50=0.3)]
+
+
+def test_a_run_that_detected_nothing_scores_zero(tmp_path):
+    write_scalars(tmp_path, '20240101_000000', [dict(iter=2, loss=2.0)])
+    with pytest.raises(RuntimeError, match='no validation metrics'):
+        last_val_metrics(str(tmp_path))
+    (tmp_path / '20240101_000000' / '20240101_000000.log').write_text(
+        'The testing results of the whole dataset is empty.\n')
+    assert last_val_metrics(str(tmp_path)) == dict(coco(0.0), empty_results=True)

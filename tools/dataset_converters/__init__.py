@@ -1,0 +1,1 @@
+"""Dataset preparation: the synthetic scenes of the embedded default."""

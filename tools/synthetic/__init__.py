@@ -1,0 +1,1 @@
+"""Reference trainings of the synthetic benchmark (teacher, student alone), cached."""
