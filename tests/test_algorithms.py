@@ -1,4 +1,5 @@
-"""ForwardTeacherDistill / NeckTeacherDistill options and DenseHeadDistiller's additions to ConfigurableDistiller."""
+"""ForwardTeacherDistill / NeckTeacherDistill options and DenseHeadDistiller's additions to
+ConfigurableDistiller."""
 import copy
 import os.path as osp
 
@@ -26,8 +27,8 @@ def build(config, **overrides):
 def step(model):
     model.train()
     inputs, samples = make_batch([[[8, 8, 60, 70], [30, 40, 120, 100]], [[64, 10, 90, 50]]])
-    batch = model.data_preprocessor(dict(inputs=[(i * 50 + 100).clamp(0, 255) for i in inputs],
-                                         data_samples=samples), True)
+    batch = model.data_preprocessor(
+        dict(inputs=[(i * 50 + 100).clamp(0, 255) for i in inputs], data_samples=samples), True)
     return model(batch['inputs'], batch['data_samples'], mode='loss')
 
 
@@ -90,8 +91,8 @@ def test_all_records_dict_losses_and_the_global_weight():
 
 
 def test_frozen_student_without_its_loss_gets_no_gradient_from_its_forward():
-    model = build(f'configs/tid/tid_{PAIR}.py', student_trainable=False,
-                  calculate_student_loss=False)
+    model = build(
+        f'configs/tid/tid_{PAIR}.py', student_trainable=False, calculate_student_loss=False)
     losses = step(model)
     assert not any(k.startswith('student.') for k in losses)
     assert not model.distiller.get_record('fpn', True)[0].requires_grad

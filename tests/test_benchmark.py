@@ -18,22 +18,35 @@ from tools.benchmark.fingerprint import compare, config_digest, run_fingerprint
 from tools.benchmark.run_benchmark import parse_args
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
-TOY = ['--iters', '2', '--teacher-iters', '2', '--val-images', '4', '--cost-steps', '1',
-       '--cost-warmup', '0']
+TOY = [
+    '--iters', '2', '--teacher-iters', '2', '--val-images', '4', '--cost-steps', '1',
+    '--cost-warmup', '0'
+]
 RUNS = ('student', 'tid', 'tid-half')
 
 
 def run(args, **kwargs):
     env = dict(os.environ, PYTHONPATH=REPO)
-    return subprocess.run([sys.executable, '-m', 'tools.benchmark.run_benchmark'] + args,
-                          cwd=REPO, env=env, text=True, capture_output=True, **kwargs)
+    return subprocess.run(
+        [sys.executable, '-m', 'tools.benchmark.run_benchmark'] + args,
+        cwd=REPO,
+        env=env,
+        text=True,
+        capture_output=True,
+        **kwargs)
 
 
-def toy_args(out, methods=('tid', ), variant='tid-half=tid:model.distiller.loss_weight=0.5',
-             seeds=('0', ), extra=()):
-    return (['--methods', *methods, '--variant', variant, *TOY, '--seeds', *seeds,
-             '--out-dir', str(out), '--doc', str(out / 'report.md'),
-             '--plot', str(out / 'plot.png')] + list(extra))
+def toy_args(out,
+             methods=('tid', ),
+             variant='tid-half=tid:model.distiller.loss_weight=0.5',
+             seeds=('0', ),
+             extra=()):
+    return ([
+        '--methods', *methods, '--variant', variant, *TOY, '--seeds', *seeds, '--out-dir',
+        str(out), '--doc',
+        str(out / 'report.md'), '--plot',
+        str(out / 'plot.png')
+    ] + list(extra))
 
 
 def succeeded(proc):
@@ -53,12 +66,20 @@ def result_path(out, name, seed=0):
 def snapshot(out, proc):
     """What a stage produced, read before the next stage changes the folder."""
     runs = {n: read_json(result_path(out, n)) for n in RUNS if result_path(out, n).is_file()}
-    costs = {n: read_json(out / 'cost' / f'{n}.json') for n in RUNS
-             if (out / 'cost' / f'{n}.json').is_file()}
+    costs = {
+        n: read_json(out / 'cost' / f'{n}.json')
+        for n in RUNS if (out / 'cost' / f'{n}.json').is_file()
+    }
     files = {n: sorted(os.listdir(out / 'runs' / n / 'seed0')) for n in runs}
-    return dict(out=out, stdout=proc.stdout, runs=runs, costs=costs, files=files,
-                report=(out / 'report.md').read_text(), summary=read_json(out / 'summary.json'),
-                plot=(out / 'plot.png').read_bytes()[:4])
+    return dict(
+        out=out,
+        stdout=proc.stdout,
+        runs=runs,
+        costs=costs,
+        files=files,
+        report=(out / 'report.md').read_text(),
+        summary=read_json(out / 'summary.json'),
+        plot=(out / 'plot.png').read_bytes()[:4])
 
 
 @pytest.fixture(scope='module')
@@ -71,8 +92,8 @@ def first(tmp_path_factory):
 def again(first):
     """The same command once more, after a hand-written note was added to the report."""
     out = first['out']
-    (out / 'report.md').write_text(first['report'].replace(
-        '<!-- notes:start -->', '<!-- notes:start -->\nkept by hand'))
+    (out / 'report.md').write_text(first['report'].replace('<!-- notes:start -->',
+                                                           '<!-- notes:start -->\nkept by hand'))
     log = out / 'runs' / 'tid' / 'seed0' / 'train.log'
     size = log.stat().st_size
     state = snapshot(out, succeeded(run(toy_args(out))))
@@ -93,8 +114,9 @@ def changed(again):
 
     edit('tid', lambda r: dict(r, fingerprint=dict(r['fingerprint'], code='0', commit='abc1234')))
     edit('student', lambda r: {k: v for k, v in r.items() if k != 'fingerprint'})
-    proc = run(toy_args(out, variant='tid-half=tid:model.distiller.loss_weight=0.25',
-                        extra=['--skip-cost']))
+    proc = run(
+        toy_args(
+            out, variant='tid-half=tid:model.distiller.loss_weight=0.25', extra=['--skip-cost']))
     return dict(snapshot(out, succeeded(proc)), old=again['runs'])
 
 
@@ -103,14 +125,14 @@ def ablations(changed):
     """A report of TID's ablations on seed 0 next to methods on seeds 0 and 1; the results of
     seed 1 and of the ablation are stand-ins copied from seed 0's."""
     out = changed['out']
-    for name, src, seed in (('student', 'student', 1), ('tid', 'tid', 1),
-                            ('tid-keyonly', 'tid', 0)):
+    for name, src, seed in (('student', 'student', 1), ('tid', 'tid', 1), ('tid-keyonly', 'tid',
+                                                                           0)):
         result = dict(read_json(result_path(out, src)), seed=seed, method=name)
         os.makedirs(out / 'runs' / name / f'seed{seed}', exist_ok=True)
         with open(result_path(out, name, seed), 'w') as f:
             json.dump(result, f)
-    proc = run(toy_args(out, methods=('tid', 'tid-keyonly'), seeds=('0', '1'),
-                        extra=['--report-only']))
+    proc = run(
+        toy_args(out, methods=('tid', 'tid-keyonly'), seeds=('0', '1'), extra=['--report-only']))
     return snapshot(out, succeeded(proc))
 
 
@@ -152,7 +174,8 @@ def test_step_cost_is_measured_for_every_method(first):
     for name, cost in first['costs'].items():
         assert cost['ratio'] > 0 and cost['steps'] == 1, name
     assert set(first['costs']['tid']['tid_blocks_ms']) == {
-        'TID.DIEM', 'TID.LDAM', 'TID.SFDM', 'profiled_step'}
+        'TID.DIEM', 'TID.LDAM', 'TID.SFDM', 'profiled_step'
+    }
     assert 'tid_blocks_ms' not in first['costs']['student']
 
 
@@ -218,10 +241,10 @@ def test_fingerprint_of_a_run():
     current = run_fingerprint(config, ['randomness.seed=0'], teacher, 'data1', 'code1', 'abc')
     assert compare(current, current) == ('same', '')
     assert compare(None, current)[0] == 'unknown'
-    assert compare(dict(current, code='code0'), current) == (
-        'code', 'code changed since commit abc')
-    assert compare(dict(current, teacher='e' * 16, data='data0'), current) == (
-        'changed', 'teacher and data changed')
+    assert compare(dict(current, code='code0'),
+                   current) == ('code', 'code changed since commit abc')
+    assert compare(dict(current, teacher='e' * 16, data='data0'),
+                   current) == ('changed', 'teacher and data changed')
 
 
 def test_only_the_default_run_writes_the_committed_report(tmp_path):

@@ -18,8 +18,12 @@ def run_python(code: str, tmp_path) -> subprocess.CompletedProcess:
     script = tmp_path / 'snippet.py'
     script.write_text(textwrap.dedent(code))
     env = {'PYTHONPATH': REPO, 'PATH': '/usr/bin:/bin', 'OMP_NUM_THREADS': '1'}
-    return subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
-                          env=env, cwd=str(tmp_path), timeout=300)
+    return subprocess.run([sys.executable, str(script)],
+                          capture_output=True,
+                          text=True,
+                          env=env,
+                          cwd=str(tmp_path),
+                          timeout=300)
 
 
 @pytest.mark.skipif(int(torch.__version__.split('.')[0]) < 2, reason='bug is torch >= 2 only')
@@ -29,7 +33,8 @@ def test_mmrazor_import_fails_without_the_shim(tmp_path):
 
 
 def test_mmrazor_imports_with_the_shim_and_torch_version_is_restored(tmp_path):
-    proc = run_python('''
+    proc = run_python(
+        '''
         import torch
         real = torch.__version__
         import tid_mmdet
@@ -72,7 +77,8 @@ def test_runner_checkpoint_loads_with_the_fix(tmp_path):
 
 @pytest.mark.skipif(not hasattr(torch.serialization, 'add_safe_globals'), reason='torch < 2.4')
 def test_weights_only_loading_stays_on_for_other_types(tmp_path):
-    proc = run_python('''
+    proc = run_python(
+        '''
         import os, numpy as np, torch, tid_mmdet
 
         class Payload:

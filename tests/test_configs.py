@@ -11,11 +11,27 @@ from .utils import flatten
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TID = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
 STUDENT = osp.join(REPO, 'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py')
-ABLATIONS = {'clsonly': {'diem.tasks': 'cls'}, 'regonly': {'diem.tasks': 'reg'},
-             'fixedthr': {'diem.thresholds': 'fixed'},
-             'keyonly': {'ldam.use_weak_areas': False},
-             'regionmean': {'region_norm': 'region', 'region_weights': (2.0, 1.0, 0.2)},
-             'noregions': {'region_weights': (1.0, 1.0, 1.0)}}
+ABLATIONS = {
+    'clsonly': {
+        'diem.tasks': 'cls'
+    },
+    'regonly': {
+        'diem.tasks': 'reg'
+    },
+    'fixedthr': {
+        'diem.thresholds': 'fixed'
+    },
+    'keyonly': {
+        'ldam.use_weak_areas': False
+    },
+    'regionmean': {
+        'region_norm': 'region',
+        'region_weights': (2.0, 1.0, 0.2)
+    },
+    'noregions': {
+        'region_weights': (1.0, 1.0, 1.0)
+    }
+}
 
 
 @pytest.mark.parametrize('name', sorted(ABLATIONS))

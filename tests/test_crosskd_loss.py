@@ -1,44 +1,77 @@
-"""CrossKD: align_scale and the soft-target QFL by hand, the whole loss against a loop reference written
-from the formulas (GFL, ATSS, RetinaNet, FCOS), zero when the student is the teacher, and
+"""CrossKD: align_scale and the soft-target QFL by hand, the whole loss against a loop reference
+written from the formulas (GFL, ATSS, RetinaNet, FCOS), zero when the student is the teacher, and
 gradients that reach only the student."""
 import math
 
 import pytest
 import torch
+from mmdet.models.losses import QualityFocalLoss
+from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.registry import init_default_scope
 from mmrazor.models.task_modules import RecorderManager
 
-from mmdet.models.losses import QualityFocalLoss
-from mmdet.registry import MODELS as MMDET_MODELS
 from tid_mmdet.models.losses import CrossKDLoss
 from tid_mmdet.models.task_modules import align_scale
 from .utils import bind, make_batch
 
 SIZE, STRIDES, C = 32, [8, 16], 3
 BOXES = [[[2., 3., 20., 25.], [15., 10., 30., 30.]], [[5., 5., 14., 12.]]]
-ASSIGN = dict(assigner=dict(type='ATSSAssigner', topk=9), allowed_border=-1, pos_weight=-1,
-              debug=False)
+ASSIGN = dict(
+    assigner=dict(type='ATSSAssigner', topk=9), allowed_border=-1, pos_weight=-1, debug=False)
 HEADS = {
-    'gfl': dict(type='GFLHead', reg_max=4, train_cfg=ASSIGN,
-                loss_cls=dict(type='QualityFocalLoss', use_sigmoid=True, beta=2.0),
-                loss_bbox=dict(type='GIoULoss', loss_weight=2.0),
-                anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4,
-                                      scales_per_octave=1, strides=STRIDES)),
-    'atss': dict(type='ATSSHead', train_cfg=ASSIGN,
-                 loss_bbox=dict(type='GIoULoss', loss_weight=2.0),
-                 anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4,
-                                       scales_per_octave=1, strides=STRIDES)),
-    'retina': dict(type='RetinaHead', anchor_generator=dict(
-        type='AnchorGenerator', octave_base_scale=2, scales_per_octave=2, ratios=[0.5, 1.0, 2.0],
-        strides=STRIDES), train_cfg=dict(
-            assigner=dict(type='MaxIoUAssigner', pos_iou_thr=0.5, neg_iou_thr=0.4, min_pos_iou=0,
-                          ignore_iof_thr=-1),
-            sampler=dict(type='PseudoSampler'), allowed_border=-1, pos_weight=-1, debug=False)),
-    'fcos': dict(type='FCOSHead', strides=STRIDES, regress_ranges=((-1, 16), (16, 1e8)),
-                 norm_cfg=dict(type='GN', num_groups=4, requires_grad=True)),
+    'gfl': dict(
+        type='GFLHead',
+        reg_max=4,
+        train_cfg=ASSIGN,
+        loss_cls=dict(type='QualityFocalLoss', use_sigmoid=True, beta=2.0),
+        loss_bbox=dict(type='GIoULoss', loss_weight=2.0),
+        anchor_generator=dict(
+            type='AnchorGenerator',
+            ratios=[1.0],
+            octave_base_scale=4,
+            scales_per_octave=1,
+            strides=STRIDES)),
+    'atss': dict(
+        type='ATSSHead',
+        train_cfg=ASSIGN,
+        loss_bbox=dict(type='GIoULoss', loss_weight=2.0),
+        anchor_generator=dict(
+            type='AnchorGenerator',
+            ratios=[1.0],
+            octave_base_scale=4,
+            scales_per_octave=1,
+            strides=STRIDES)),
+    'retina': dict(
+        type='RetinaHead',
+        anchor_generator=dict(
+            type='AnchorGenerator',
+            octave_base_scale=2,
+            scales_per_octave=2,
+            ratios=[0.5, 1.0, 2.0],
+            strides=STRIDES),
+        train_cfg=dict(
+            assigner=dict(
+                type='MaxIoUAssigner',
+                pos_iou_thr=0.5,
+                neg_iou_thr=0.4,
+                min_pos_iou=0,
+                ignore_iof_thr=-1),
+            sampler=dict(type='PseudoSampler'),
+            allowed_border=-1,
+            pos_weight=-1,
+            debug=False)),
+    'fcos': dict(
+        type='FCOSHead',
+        strides=STRIDES,
+        regress_ranges=((-1, 16), (16, 1e8)),
+        norm_cfg=dict(type='GN', num_groups=4, requires_grad=True)),
 }
-TARGETS = {'gfl': 'gfl_head.GFLHead', 'atss': 'atss_head.ATSSHead',
-           'retina': 'retina_head.RetinaHead', 'fcos': 'fcos_head.FCOSHead'}
+TARGETS = {
+    'gfl': 'gfl_head.GFLHead',
+    'atss': 'atss_head.ATSSHead',
+    'retina': 'retina_head.RetinaHead',
+    'fcos': 'fcos_head.FCOSHead'
+}
 
 
 def build_head(kind, seed):
@@ -55,8 +88,9 @@ def build_head(kind, seed):
 
 def feats(seed, grad=False):
     g = torch.Generator().manual_seed(seed)
-    return [torch.randn(2, 8, SIZE // s, SIZE // s, generator=g).requires_grad_(grad)
-            for s in STRIDES]
+    return [
+        torch.randn(2, 8, SIZE // s, SIZE // s, generator=g).requires_grad_(grad) for s in STRIDES
+    ]
 
 
 def recorded_step(kind, head_s, head_t, feats_s, feats_t, idx, boxes=BOXES):
@@ -65,9 +99,13 @@ def recorded_step(kind, head_s, head_t, feats_s, feats_t, idx, boxes=BOXES):
     hold = dict(
         cls_hold=dict(type='ModuleOutputs', source=f'cls_convs.{idx - 1}', _scope_='mmrazor'),
         reg_hold=dict(type='ModuleOutputs', source=f'reg_convs.{idx - 1}', _scope_='mmrazor'))
-    rec_s = RecorderManager(dict(hold, targets=dict(
-        type='MethodOutputs', source=f'mmdet.models.dense_heads.{TARGETS[kind]}.get_targets',
-        _scope_='mmrazor')))
+    rec_s = RecorderManager(
+        dict(
+            hold,
+            targets=dict(
+                type='MethodOutputs',
+                source=f'mmdet.models.dense_heads.{TARGETS[kind]}.get_targets',
+                _scope_='mmrazor')))
     rec_t = RecorderManager(dict(hold))
     rec_s.initialize(head_s)
     rec_t.initialize(head_t)
@@ -79,9 +117,13 @@ def recorded_step(kind, head_s, head_t, feats_s, feats_t, idx, boxes=BOXES):
     def records(mgr, name):
         return [mgr.get_recorder(name).get_record_data(i) for i in range(len(STRIDES))]
 
-    return dict(cls_feats_S=records(rec_s, 'cls_hold'), reg_feats_S=records(rec_s, 'reg_hold'),
-                cls_feats_T=records(rec_t, 'cls_hold'), reg_feats_T=records(rec_t, 'reg_hold'),
-                head_outputs_T=out_t, targets=rec_s.get_recorder('targets').get_record_data(0))
+    return dict(
+        cls_feats_S=records(rec_s, 'cls_hold'),
+        reg_feats_S=records(rec_s, 'reg_hold'),
+        cls_feats_T=records(rec_t, 'cls_hold'),
+        reg_feats_T=records(rec_t, 'reg_hold'),
+        head_outputs_T=out_t,
+        targets=rec_s.get_recorder('targets').get_record_data(0))
 
 
 # ----------------------------------------------------------------------------- by hand
@@ -115,8 +157,9 @@ def test_soft_target_quality_focal_loss_is_bce_times_the_probability_gap():
     target_logits[:5] = -200.0  # sigmoid == 0 exactly
     target = target_logits.sigmoid()
     weight = torch.rand(50, generator=g)
-    formula = (torch.nn.functional.binary_cross_entropy_with_logits(
-        pred, target, reduction='none') * (pred.sigmoid() - target).abs()).sum(1)
+    formula = (
+        torch.nn.functional.binary_cross_entropy_with_logits(pred, target, reduction='none') *
+        (pred.sigmoid() - target).abs()).sum(1)
     loss = QualityFocalLoss(use_sigmoid=True, beta=1.0)
     value = loss(pred, target, weight=weight, avg_factor=3.0)
     assert value.item() == pytest.approx(((formula * weight).sum() / 3.0).item(), rel=1e-6)
@@ -213,10 +256,14 @@ def reference(kind, head_s, head_t, inp, idx):
                         else:
                             prior = priors[n]
                             if kind == 'fcos':
-                                box_x = [prior[0] - rx[0], prior[1] - rx[1],
-                                         prior[0] + rx[2], prior[1] + rx[3]]
-                                box_t = [prior[0] - rt[0], prior[1] - rt[1],
-                                         prior[0] + rt[2], prior[1] + rt[3]]
+                                box_x = [
+                                    prior[0] - rx[0], prior[1] - rx[1], prior[0] + rx[2],
+                                    prior[1] + rx[3]
+                                ]
+                                box_t = [
+                                    prior[0] - rt[0], prior[1] - rt[1], prior[0] + rt[2],
+                                    prior[1] + rt[3]
+                                ]
                             else:
                                 box_x = head_s.bbox_coder.decode(prior[None], rx[None])[0]
                                 box_t = head_s.bbox_coder.decode(prior[None], rt[None])[0]
@@ -229,8 +276,9 @@ def reference(kind, head_s, head_t, inp, idx):
                             ctr_sum += -(pt * math.log(ps) + (1 - pt) * math.log(1 - ps))
                         if kind == 'fcos' and 0 <= lab < C:
                             left, top, right, bottom = bbox_t[lvl][b, n].tolist()
-                            ctr_den += math.sqrt(min(left, right) / max(left, right) *
-                                                 min(top, bottom) / max(top, bottom))
+                            ctr_den += math.sqrt(
+                                min(left, right) / max(left, right) * min(top, bottom) /
+                                max(top, bottom))
     if kind == 'fcos':
         den = max(ctr_den, 1e-6)
         return dict(loss_cls_kd=0.4 * cls_sum / den, loss_reg_kd=0.75 * reg_sum / den)

@@ -8,12 +8,15 @@ from tid_mmdet.models.utils import pack_gt_instances
 from .utils import make_batch
 
 # One GT box [0, 0, 10, 10] of class 1; four locations, one prior each, three classes.
-BOXES = torch.tensor([[0, 0, 10, 10],      # IoU 1.00 -> r 2.0
-                      [0, 0, 10, 5],       # IoU 0.50 -> r 2.0 (>= pos 0.5)
-                      [0, 0, 10, 4.5],     # IoU 0.45 -> r 1.5 (between)
-                      [20, 20, 30, 30]],   # IoU 0.00 -> r 0.4
-                     dtype=torch.float32)
-PRED_CLASS = torch.tensor([1, 0, 1, 1])    # right, wrong, right, right (vs GT class 1)
+BOXES = torch.tensor(
+    [
+        [0, 0, 10, 10],  # IoU 1.00 -> r 2.0
+        [0, 0, 10, 5],  # IoU 0.50 -> r 2.0 (>= pos 0.5)
+        [0, 0, 10, 4.5],  # IoU 0.45 -> r 1.5 (between)
+        [20, 20, 30, 30]
+    ],  # IoU 0.00 -> r 0.4
+    dtype=torch.float32)
+PRED_CLASS = torch.tensor([1, 0, 1, 1])  # right, wrong, right, right (vs GT class 1)
 
 
 def predictions(boxes=BOXES, pred_class=PRED_CLASS, num_classes=3):

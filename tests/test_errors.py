@@ -50,8 +50,10 @@ def test_neck_width_mismatch_names_both_widths_and_the_connector_option():
     cfg.teacher.neck.out_channels = 64
     cfg.teacher.bbox_head.in_channels = 64
     cfg.teacher.bbox_head.feat_channels = 64
-    with pytest.raises(ValueError, match=r'student neck is 96 channels wide and the teacher neck '
-                       r'64.*student_channels=96.*teacher_channels=64'):
+    with pytest.raises(
+            ValueError,
+            match=r'student neck is 96 channels wide and the teacher neck '
+            r'64.*student_channels=96.*teacher_channels=64'):
         build(cfg)
     # the fix the message names works
     cfg.distiller.distill_losses.loss_tid.update(student_channels=96, teacher_channels=64)
@@ -65,9 +67,13 @@ def test_unsupported_head_lists_supported_heads():
     with pytest.raises(TypeError, match=supported):
         init_default_scope('mmdet')
         from mmdet.registry import MODELS as MMDET_MODELS
-        rpn = MMDET_MODELS.build(dict(type='RPNHead', in_channels=8, feat_channels=8,
-                                      anchor_generator=dict(type='AnchorGenerator', scales=[8],
-                                                            ratios=[1.0], strides=[8])))
+        rpn = MMDET_MODELS.build(
+            dict(
+                type='RPNHead',
+                in_channels=8,
+                feat_channels=8,
+                anchor_generator=dict(
+                    type='AnchorGenerator', scales=[8], ratios=[1.0], strides=[8])))
         bind(TIDLoss(), rpn, rpn)
     with pytest.raises(TypeError, match='Linear'):
         bind(TIDLoss(), nn.Linear(1, 1), nn.Linear(1, 1))
@@ -83,12 +89,22 @@ def test_unsupported_head_in_a_config_fails_at_build_naming_the_loss():
 def test_crosskd_on_a_head_without_plain_towers_says_so():
     init_default_scope('mmdet')
     from mmdet.registry import MODELS as MMDET_MODELS
+
     from tid_mmdet.models.losses import CrossKDLoss
-    tood = MMDET_MODELS.build(dict(
-        type='TOODHead', num_classes=3, in_channels=8, feat_channels=8, stacked_convs=1,
-        norm_cfg=dict(type='GN', num_groups=4),
-        anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=8,
-                              scales_per_octave=1, strides=[8])))
+    tood = MMDET_MODELS.build(
+        dict(
+            type='TOODHead',
+            num_classes=3,
+            in_channels=8,
+            feat_channels=8,
+            stacked_convs=1,
+            norm_cfg=dict(type='GN', num_groups=4),
+            anchor_generator=dict(
+                type='AnchorGenerator',
+                ratios=[1.0],
+                octave_base_scale=8,
+                scales_per_octave=1,
+                strides=[8])))
     with pytest.raises(TypeError, match='CrossKD does not support TOODHead.*GFLHead'):
         bind(CrossKDLoss(reused_teacher_head_idx=0), tood, tood)
 

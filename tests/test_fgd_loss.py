@@ -19,7 +19,7 @@ def samples(boxes_per_image, img_shape=(32, 32)):
         ds = DetDataSample(metainfo=dict(img_shape=img_shape, batch_input_shape=img_shape))
         ds.gt_instances = InstanceData(
             bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
-                                       labels=torch.zeros(len(boxes), dtype=torch.long))
+            labels=torch.zeros(len(boxes), dtype=torch.long))
         out.append(ds)
     return out
 
@@ -38,16 +38,17 @@ def terms(loss, *args):
 def test_masks_by_hand():
     # 32 px image, 4x4 map (1/8): box (4, 4, 12, 20) -> x 0.5..1.5, y 0.5..2.5
     # -> columns floor 0 .. ceil 2, rows 0 .. 3: 12 cells of weight 1 / (4 * 3)
-    fg, bg = fgd_masks(torch.tensor([[[4., 4., 12., 20.]]]), torch.tensor([[True]]),
-                       torch.tensor([[32., 32.]]), (4, 4))
+    fg, bg = fgd_masks(
+        torch.tensor([[[4., 4., 12., 20.]]]), torch.tensor([[True]]), torch.tensor([[32., 32.]]),
+        (4, 4))
     expected = torch.zeros(4, 4)
     expected[0:4, 0:3] = 1 / 12
     assert torch.allclose(fg[0], expected)
     assert torch.allclose(bg[0], (expected == 0).float() / 4)
     # overlapping boxes: the smaller box's (larger) weight wins; image without boxes: bg uniform
-    fg, bg = fgd_masks(torch.tensor([[[0., 0., 32., 32.], [8., 8., 15., 15.]], [[0.] * 4] * 2]),
-                       torch.tensor([[True, True], [False, False]]), torch.tensor([[32., 32.]] * 2),
-                       (4, 4))
+    fg, bg = fgd_masks(
+        torch.tensor([[[0., 0., 32., 32.], [8., 8., 15., 15.]], [[0.] * 4] * 2]),
+        torch.tensor([[True, True], [False, False]]), torch.tensor([[32., 32.]] * 2), (4, 4))
     assert fg[0, 1, 1] == 1 / 4 and fg[0, 3, 3] == 1 / 25 and fg[0, 0, 0] == 1 / 25
     assert torch.all(bg[0] == 0) and fg[1].sum() == 0
     assert torch.allclose(bg[1], torch.full((4, 4), 1 / 16))
@@ -61,8 +62,8 @@ def test_loss_by_hand():
     f_t, f_s = torch.zeros(1, c, 4, 4), torch.full((1, c, 4, 4), a)
     value = loss(f_s, f_t, samples([[[4., 4., 12., 20.]]]))
     fg, bg, at, gl = c * a**2, c * a**2, 0.0, c * 16 * a**2
-    assert torch.allclose(terms(loss, f_s, f_t, samples([[[4., 4., 12., 20.]]])),
-                          torch.tensor([fg, bg, at, gl]))
+    assert torch.allclose(
+        terms(loss, f_s, f_t, samples([[[4., 4., 12., 20.]]])), torch.tensor([fg, bg, at, gl]))
     expected = 1e-3 * fg + 5e-4 * bg + 5e-4 * at + 5e-6 * gl
     assert value.item() == pytest.approx(expected, rel=1e-6)
 
@@ -125,8 +126,11 @@ def test_matches_loop_reference_on_random_inputs(channels):
     value = loss(f_s, f_t, samples(boxes, img_shape=(30, 32)))
     aligned = loss.align(f_s) if loss.align is not None else f_s
     ref = reference_fgd(loss, aligned.detach(), f_t, boxes, (30, 32), 0.5)
-    assert torch.allclose(terms(loss, f_s, f_t, samples(boxes, img_shape=(30, 32))).double(),
-                          ref, rtol=1e-5, atol=1e-5)
+    assert torch.allclose(
+        terms(loss, f_s, f_t, samples(boxes, img_shape=(30, 32))).double(),
+        ref,
+        rtol=1e-5,
+        atol=1e-5)
     coef = torch.tensor([1e-3, 5e-4, 5e-4, 5e-6], dtype=torch.float64)
     assert value.item() == pytest.approx((ref * coef).sum().item(), rel=1e-5)
 

@@ -22,8 +22,10 @@ def test_cpu_one_step(capsys):
     smoke = load_script()
     assert TID in smoke.synthetic_configs()
     missing = osp.join(REPO, 'configs', 'does_not_exist.py')
-    rc = smoke.main(['--device', 'cpu', '--no-synthetic', '--config', missing, '--config', TID,
-                     '--steps', '1', '--batch-size', '2', '--img-size', '64'])
+    rc = smoke.main([
+        '--device', 'cpu', '--no-synthetic', '--config', missing, '--config', TID, '--steps', '1',
+        '--batch-size', '2', '--img-size', '64'
+    ])
     out = capsys.readouterr().out
     assert rc == 1, out  # the missing config fails; TID still runs and is reported
     table = out[out.index('losses of the last step'):]
@@ -36,8 +38,8 @@ def test_cpu_one_step(capsys):
 def test_losses_on_another_device_are_reported():
     smoke = load_script()
     losses = dict(loss_a=torch.tensor(1.0), loss_b=[torch.tensor(2.0), torch.tensor(float('nan'))])
-    assert smoke.check_losses(losses, torch.device('cpu')) == [
-        'losses.loss_b[1] is not finite: [nan]']
+    assert smoke.check_losses(losses,
+                              torch.device('cpu')) == ['losses.loss_b[1] is not finite: [nan]']
     assert smoke.check_losses(losses, torch.device('meta'))[0].startswith('losses.loss_a is on cpu')
 
 

@@ -2,21 +2,27 @@
 adapter, and the clear error for unsupported heads."""
 import pytest
 import torch
+from mmdet.registry import MODELS
 from mmengine.registry import init_default_scope
 
-from mmdet.registry import MODELS
 from tid_mmdet.models.task_modules.heads import build_head_adapter
 
 SIZES = [(4, 4), (2, 2)]
 STRIDES = [8, 16]
-ANCHORS = dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4, scales_per_octave=1,
-               strides=STRIDES)
+ANCHORS = dict(
+    type='AnchorGenerator', ratios=[1.0], octave_base_scale=4, scales_per_octave=1, strides=STRIDES)
 
 
 def build(cfg):
     init_default_scope('mmdet')
-    return MODELS.build(dict(num_classes=3, in_channels=8, feat_channels=8, stacked_convs=1,
-                             norm_cfg=dict(type='GN', num_groups=4, requires_grad=True), **cfg))
+    return MODELS.build(
+        dict(
+            num_classes=3,
+            in_channels=8,
+            feat_channels=8,
+            stacked_convs=1,
+            norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
+            **cfg))
 
 
 def outputs(head, num_priors, reg_dim, fill=0.0):
@@ -40,8 +46,12 @@ def test_gfl_uniform_distribution_decodes_to_half_reg_max():
 
 
 def test_retina_zero_deltas_decode_to_the_anchors():
-    anchors = dict(type='AnchorGenerator', octave_base_scale=4, scales_per_octave=3,
-                   ratios=[0.5, 1.0, 2.0], strides=STRIDES)
+    anchors = dict(
+        type='AnchorGenerator',
+        octave_base_scale=4,
+        scales_per_octave=3,
+        ratios=[0.5, 1.0, 2.0],
+        strides=STRIDES)
     head = build(dict(type='RetinaHead', anchor_generator=anchors))
     preds = build_head_adapter(head).decode(outputs(head, 9, 4))
     priors = head.prior_generator.grid_priors(SIZES, device='cpu')
@@ -59,8 +69,12 @@ def test_atss_zero_deltas_decode_to_the_anchors():
 @pytest.mark.parametrize('norm_on_bbox,training,scale', [(False, True, 1), (True, True, 8),
                                                          (True, False, 1)])
 def test_fcos_distances(norm_on_bbox, training, scale):
-    head = build(dict(type='FCOSHead', strides=STRIDES, norm_on_bbox=norm_on_bbox,
-                      regress_ranges=((-1, 64), (64, 1e8))))
+    head = build(
+        dict(
+            type='FCOSHead',
+            strides=STRIDES,
+            norm_on_bbox=norm_on_bbox,
+            regress_ranges=((-1, 64), (64, 1e8))))
     head.train(training)
     preds = build_head_adapter(head).decode(outputs(head, 1, 4, fill=2.0))
     # first point of level 0 is (4, 4); distances 2 (x stride 8 while training with norm_on_bbox)
@@ -84,15 +98,24 @@ def test_own_subclass_of_a_supported_head_uses_its_adapter():
     class MyGFLHead(GFLHead):
         pass
 
-    head = MyGFLHead(num_classes=3, in_channels=8, feat_channels=8, stacked_convs=1,
-                     anchor_generator=ANCHORS, norm_cfg=dict(type='GN', num_groups=4))
+    head = MyGFLHead(
+        num_classes=3,
+        in_channels=8,
+        feat_channels=8,
+        stacked_convs=1,
+        anchor_generator=ANCHORS,
+        norm_cfg=dict(type='GN', num_groups=4))
     assert type(build_head_adapter(head)).__name__ == 'GFLHeadAdapter'
 
 
-@pytest.mark.parametrize('cfg', [
-    dict(type='RTMDetHead', anchor_generator=dict(type='MlvlPointGenerator', offset=0,
-                                                  strides=STRIDES)),
-    dict(type='VFNetHead', strides=STRIDES)], ids=['RTMDetHead', 'VFNetHead'])
+@pytest.mark.parametrize(
+    'cfg', [
+        dict(
+            type='RTMDetHead',
+            anchor_generator=dict(type='MlvlPointGenerator', offset=0, strides=STRIDES)),
+        dict(type='VFNetHead', strides=STRIDES)
+    ],
+    ids=['RTMDetHead', 'VFNetHead'])
 def test_mmdet_heads_inheriting_a_supported_one_are_refused(cfg):
     """RTMDet and VFNet inherit ATSSHead (VFNet also FCOSHead) but predict differently."""
     head = build(cfg)

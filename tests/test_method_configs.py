@@ -7,27 +7,29 @@ import re
 
 import pytest
 import torch
+from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.config import Config
 from mmengine.hub import get_config
 from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 
-from mmdet.registry import MODELS as MMDET_MODELS
 from tid_mmdet.registry import MODELS
 from .utils import DISTILL_KEYS, flatten, make_batch, method_of
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 METHOD_DIRS = ('tid', 'fgd', 'crosskd', 'tbd', 'pkd', 'ld', 'tid_crosskd')
-PAIRS = sorted(osp.splitext(osp.basename(p))[0]
-               for p in glob.glob(osp.join(REPO, 'configs/_base_/pairs/*.py')))
-COCO_CONFIGS = sorted(glob.glob(osp.join(REPO, 'configs', '*', '*_coco.py')) +
-                      glob.glob(osp.join(REPO, 'projects', '*', 'configs', '*_coco.py')))
+PAIRS = sorted(
+    osp.splitext(osp.basename(p))[0]
+    for p in glob.glob(osp.join(REPO, 'configs/_base_/pairs/*.py')))
+COCO_CONFIGS = sorted(
+    glob.glob(osp.join(REPO, 'configs', '*', '*_coco.py')) +
+    glob.glob(osp.join(REPO, 'projects', '*', 'configs', '*_coco.py')))
 
 
 def configs_of(pair):
-    return sorted(p for d in METHOD_DIRS
-                  for p in glob.glob(osp.join(REPO, 'configs', d, '**', f'*_{pair}.py'),
-                                     recursive=True))
+    return sorted(
+        p for d in METHOD_DIRS
+        for p in glob.glob(osp.join(REPO, 'configs', d, '**', f'*_{pair}.py'), recursive=True))
 
 
 def is_distillation_part(key):
@@ -52,8 +54,11 @@ def test_methods_of_a_pair_differ_only_in_the_distillation_part(pair):
     for path in configs:
         cfg = Config.fromfile(path)
         flat = flatten(cfg.to_dict())
-        differ = {k for k in flat.keys() | flat_base.keys()
-                  if flat.get(k) != flat_base.get(k) and not is_distillation_part(k)}
+        differ = {
+            k
+            for k in flat.keys() | flat_base.keys()
+            if flat.get(k) != flat_base.get(k) and not is_distillation_part(k)
+        }
         assert not differ, f'{osp.basename(path)} changes {sorted(differ)}'
         model = cfg.model.to_dict()
         if model['type'] == 'KnowledgeDistillationSingleStageDetector':  # mmdet's LD
@@ -103,9 +108,10 @@ def test_one_training_step(config):
     model.train()
     MessageHub.get_current_instance().update_info('epoch', 0)  # the Runner's (TOOD reads it)
     inputs, samples = make_batch([[[8, 8, 60, 70], [30, 40, 120, 100]], [[64, 10, 90, 50]]],
-                                 size=(128, 128), num_classes=80)
-    batch = model.data_preprocessor(dict(inputs=[(i * 50 + 100).clamp(0, 255) for i in inputs],
-                                         data_samples=samples), True)
+                                 size=(128, 128),
+                                 num_classes=80)
+    batch = model.data_preprocessor(
+        dict(inputs=[(i * 50 + 100).clamp(0, 255) for i in inputs], data_samples=samples), True)
     losses = model(batch['inputs'], batch['data_samples'], mode='loss')
     method = method_of(config)
     expected = set(DISTILL_KEYS[method])

@@ -5,18 +5,19 @@ import os.path as osp
 
 import pytest
 import torch
+from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from mmdet.registry import MODELS as MMDET_MODELS
 from tid_mmdet.testing import generate_synthetic_coco
 from .utils import DISTILL_KEYS, method_of
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 PAIR = 'gfl-r50w32_gfl-r18w16_800it_synthetic'
-CONFIGS = sorted(p for d in ('tid', 'fgd', 'crosskd', 'tbd', 'pkd', 'ld', 'tid_crosskd')
-                 for p in glob.glob(osp.join(REPO, 'configs', d, f'*_{PAIR}.py')))
+CONFIGS = sorted(
+    p for d in ('tid', 'fgd', 'crosskd', 'tbd', 'pkd', 'ld', 'tid_crosskd')
+    for p in glob.glob(osp.join(REPO, 'configs', d, f'*_{PAIR}.py')))
 
 
 @pytest.fixture(scope='module')

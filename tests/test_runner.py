@@ -8,8 +8,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
-from tid_mmdet.testing import generate_synthetic_coco
 from tid_mmdet.registry import MODELS
+from tid_mmdet.testing import generate_synthetic_coco
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TID_SYNTHETIC = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
@@ -55,7 +55,9 @@ def test_train_validate_checkpoint_resume(tiny_data, tmp_path):
         assert torch.equal(model.teacher.state_dict()[key], value), key
     hub = runner.message_hub
     assert torch.isfinite(torch.tensor(hub.get_scalar('train/distill.loss_tid').current()))
-    shares = [hub.get_scalar(f'train/distill.tid_l0_{r}').current() for r in ('high', 'medium', 'low')]
+    shares = [
+        hub.get_scalar(f'train/distill.tid_l0_{r}').current() for r in ('high', 'medium', 'low')
+    ]
     assert sum(shares) == pytest.approx(1.0, abs=1e-5)
     # SingleTeacherDistillValLoop evaluated student and teacher, each with a real COCO mAP
     for key in ('val/coco/bbox_mAP', 'val/teacher.coco/bbox_mAP'):

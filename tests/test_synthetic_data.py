@@ -28,8 +28,11 @@ def read(root, split='train'):
 
 
 def png_bytes(root):
-    return {f'{s}/{n}': (root / s / n).read_bytes()
-            for s in ('train', 'val') for n in sorted(os.listdir(root / s))}
+    return {
+        f'{s}/{n}': (root / s / n).read_bytes()
+        for s in ('train', 'val')
+        for n in sorted(os.listdir(root / s))
+    }
 
 
 @pytest.fixture(scope='module')
@@ -103,14 +106,19 @@ def test_boxes_span_sizes_and_classes():
 
 def test_cli(tmp_path):
     env = dict(os.environ, PYTHONPATH=REPO)
-    assert '--num-train' in subprocess.run([sys.executable, CLI, '--help'], env=env, check=True,
-                                           capture_output=True, text=True).stdout
-    cmd = [sys.executable, CLI, '--out-dir', str(tmp_path), '--num-train', '3', '--num-val', '2',
-           '--img-size', '64', '--workers', '1']
+    assert '--num-train' in subprocess.run([sys.executable, CLI, '--help'],
+                                           env=env,
+                                           check=True,
+                                           capture_output=True,
+                                           text=True).stdout
+    cmd = [
+        sys.executable, CLI, '--out-dir',
+        str(tmp_path), '--num-train', '3', '--num-val', '2', '--img-size', '64', '--workers', '1'
+    ]
     subprocess.run(cmd, env=env, check=True, capture_output=True)
     assert len(read(tmp_path, 'val')['images']) == 2
-    assert 'already present' in subprocess.run(cmd, env=env, check=True, capture_output=True,
-                                               text=True).stdout
+    assert 'already present' in subprocess.run(
+        cmd, env=env, check=True, capture_output=True, text=True).stdout
 
 
 def test_config_classes_match_the_generator():

@@ -57,8 +57,8 @@ def reference(head_s, head_t, feats_s, feats_t, out_s, out_t, samples, balance=0
                 iw = (min(box[2], g[2]) - max(box[0], g[0])).clamp(min=0)
                 ih = (min(box[3], g[3]) - max(box[1], g[1])).clamp(min=0)
                 inter = iw * ih
-                union = ((box[2] - box[0]) * (box[3] - box[1]) +
-                         (g[2] - g[0]) * (g[3] - g[1]) - inter)
+                union = ((box[2] - box[0]) * (box[3] - box[1]) + (g[2] - g[0]) * (g[3] - g[1]) -
+                         inter)
                 q = max(q, float(inter / union))
             s_t[i, j], q_t[i, j] = s, q
             hs = 1 - abs(float(s) - q)
@@ -80,8 +80,8 @@ def reference(head_s, head_t, feats_s, feats_t, out_s, out_t, samples, balance=0
                 (1, 2), unbiased=False, keepdim=True)
             d = ((zs - zt)**2).mean(0).flatten()
             rc, rr = s_t[i, start:start + hw], q_t[i, start:start + hw]
-            per_image.append(balance * (rc * d).sum() / max(float(rc.sum()), 1e-6) +
-                             (1 - balance) * (rr * d).sum() / max(float(rr.sum()), 1e-6))
+            per_image.append(balance * (rc * d).sum() / max(float(rc.sum()), 1e-6) + (1 - balance) *
+                             (rr * d).sum() / max(float(rr.sum()), 1e-6))
         tfd = tfd + sum(per_image) / b
         start += hw
     return dict(loss_hd_cls=hd_cls / num_pos, loss_hd_reg=hd_reg / num_pos, loss_tfd=tfd)

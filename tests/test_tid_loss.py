@@ -1,9 +1,9 @@
 """TIDLoss end to end on a real (tiny) GFL head: regions, zero loss, gradients, no-GT images."""
 import pytest
 import torch
+from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.registry import init_default_scope
 
-from mmdet.registry import MODELS as MMDET_MODELS
 from tid_mmdet.models.losses import TIDLoss
 from tid_mmdet.models.task_modules.tid import REGION_NAMES
 from .utils import bind, make_batch
@@ -14,11 +14,20 @@ SIZES = [(16, 16), (8, 8), (4, 4)]
 def tiny_gfl_head(seed=0):
     init_default_scope('mmdet')
     torch.manual_seed(seed)
-    return MMDET_MODELS.build(dict(
-        type='GFLHead', num_classes=4, in_channels=8, feat_channels=8, stacked_convs=1,
-        norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
-        anchor_generator=dict(type='AnchorGenerator', ratios=[1.0], octave_base_scale=4,
-                              scales_per_octave=1, strides=[8, 16, 32])))
+    return MMDET_MODELS.build(
+        dict(
+            type='GFLHead',
+            num_classes=4,
+            in_channels=8,
+            feat_channels=8,
+            stacked_convs=1,
+            norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
+            anchor_generator=dict(
+                type='AnchorGenerator',
+                ratios=[1.0],
+                octave_base_scale=4,
+                scales_per_octave=1,
+                strides=[8, 16, 32])))
 
 
 def features(seed, channels=8):
@@ -32,8 +41,9 @@ def loss_with_heads(head_s, head_t, **kwargs):
 
 def shares(losses, num_levels=len(SIZES)):
     """(L, 3) region shares per level from the loss dict."""
-    return torch.stack([torch.stack([losses[f'tid_l{lvl}_{r}'] for r in REGION_NAMES])
-                        for lvl in range(num_levels)])
+    return torch.stack([
+        torch.stack([losses[f'tid_l{lvl}_{r}'] for r in REGION_NAMES]) for lvl in range(num_levels)
+    ])
 
 
 BOXES = [[[8, 8, 60, 70], [30, 40, 120, 100]], [[64, 10, 90, 50]]]

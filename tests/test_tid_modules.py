@@ -12,6 +12,7 @@ def level_loss(loss, feat_s, feat_t, region):
     """TIDLoss's feature loss of one level (B, C, H, W) with its region index (B, H*W)."""
     return loss.feature_loss([feat_s], [feat_t], region, [region.size(1)])
 
+
 SCORE_T = torch.tensor([[4.0, 0.8, 3.0, 0.8]])
 SCORE_S = torch.tensor([[0.8, 0.8, 3.0, 4.0]])
 
@@ -53,7 +54,8 @@ def _features():
 def test_region_normalised_loss_by_hand():
     feat_s, feat_t = _features()
     region = torch.tensor([[0, 2, 1, 2]])  # high {0}, medium {2}, low {1, 3}
-    tid = TIDLoss(region_weights=(1.0, 0.5, 0.1), normalize=False, attention=False, region_norm='region')
+    tid = TIDLoss(
+        region_weights=(1.0, 0.5, 0.1), normalize=False, attention=False, region_norm='region')
     loss = level_loss(tid, feat_s, feat_t, region)
     assert loss.item() == pytest.approx(1.0 * 1 / 1 + 0.5 * 4.5 / 1 + 0.1 * (2 + 0.5) / 2)
     # an empty region contributes nothing (no division by zero)
@@ -70,6 +72,7 @@ def test_normalised_loss_ignores_feature_scale():
     # invariant up to the eps of the variance (1e-6)
     rescaled = level_loss(tid, 10 * feat_s + 3, 0.1 * feat_t - 1, region)
     assert rescaled.item() == pytest.approx(loss.item(), rel=1e-3)
+
     # by hand for one location: standardise each channel over the 9 locations
     def z(f):
         return (f - f.mean((2, 3), keepdim=True)) / f.std((2, 3), unbiased=False, keepdim=True)
@@ -83,17 +86,24 @@ def test_attention_weighted_loss_matches_a_reference():
     torch.manual_seed(0)
     feat_s, feat_t = torch.randn(2, 3, 4, 5), torch.randn(2, 3, 4, 5)
     region = torch.randint(0, 3, (2, 20))
-    tid = TIDLoss(region_weights=(1.0, 0.5, 0.1), normalize=False, attention=True, temp=0.5, gamma=0.2,
-                region_norm='region')
+    tid = TIDLoss(
+        region_weights=(1.0, 0.5, 0.1),
+        normalize=False,
+        attention=True,
+        temp=0.5,
+        gamma=0.2,
+        region_norm='region')
     loss = level_loss(tid, feat_s, feat_t, region)
     # straightforward reference with loops
     expected = 0.0
     for b in range(2):
+
         def att(f):
             a = f.abs()
             s = 20 * torch.softmax(a.mean(0).flatten() / 0.5, 0)
             c = 3 * torch.softmax(a.mean((1, 2)) / 0.5, 0)
             return s, c
+
         s_t, c_t = att(feat_t[b])
         s_s, c_s = att(feat_s[b])
         for r, w in enumerate((1.0, 0.5, 0.1)):
@@ -102,7 +112,7 @@ def test_attention_weighted_loss_matches_a_reference():
             for p in locs:
                 i, j = divmod(p, 5)
                 for c in range(3):
-                    total += s_t[p] * c_t[c] * (feat_s[b, c, i, j] - feat_t[b, c, i, j]) ** 2
+                    total += s_t[p] * c_t[c] * (feat_s[b, c, i, j] - feat_t[b, c, i, j])**2
             expected += w * total / 3 / max(1, len(locs)) / 2  # mean over 3 channels
         expected += 0.2 * ((s_s - s_t).abs().sum() + (c_s - c_t).abs().sum()) / 2
     assert loss.item() == pytest.approx(float(expected), rel=1e-5)

@@ -21,11 +21,13 @@ def runner_checkpoint(tmp_path):
     hub = MessageHub.get_instance('test_train_reference')
     hub.update_scalar('train/loss', 1.5)
     state_dict = {'backbone.weight': torch.randn(3, 2), 'head.bias': torch.zeros(3)}
-    checkpoint = dict(meta=dict(iter=4, epoch=0, seed=0, cfg='model = dict()',
-                                dataset_meta=dict(classes=('a', 'b'))),
-                      state_dict=state_dict, message_hub=hub.state_dict(),
-                      optimizer=dict(state={}, param_groups=[dict(lr=0.01, params=[0, 1])]),
-                      param_schedulers=[dict(last_epoch=4)])
+    checkpoint = dict(
+        meta=dict(
+            iter=4, epoch=0, seed=0, cfg='model = dict()', dataset_meta=dict(classes=('a', 'b'))),
+        state_dict=state_dict,
+        message_hub=hub.state_dict(),
+        optimizer=dict(state={}, param_groups=[dict(lr=0.01, params=[0, 1])]),
+        param_schedulers=[dict(last_epoch=4)])
     path = str(tmp_path / 'iter_4.pth')
     save_checkpoint(checkpoint, path)
     (tmp_path / 'last_checkpoint').write_text(path)
@@ -50,7 +52,9 @@ def test_exported_weights_load_without_the_compat_allow_list(runner_checkpoint):
     path = export_weights(str(work_dir))
     code = ('import sys, torch; c = torch.load(sys.argv[1], weights_only=True); '
             'print(sorted(c))')
-    out = subprocess.run([sys.executable, '-c', code, path], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, '-c', code, path],
+                         capture_output=True,
+                         text=True,
                          check=True).stdout
     assert out.strip() == "['meta', 'state_dict']"
 
@@ -77,14 +81,16 @@ def test_scalars_of_a_resumed_run_in_order(tmp_path):
     write_scalars(tmp_path, '20240102_000000', [dict(iter=20, loss=1.0), coco(0.3)])
     assert [r.get('iter') for r in read_scalars(str(tmp_path))] == [10, None, 20, None]
     assert last_val_metrics(str(tmp_path)) == coco(0.3)
-    assert val_curve(str(tmp_path)) == [dict(iter=10, bbox_mAP=0.1, bbox_mAP_50=0.1),
-                                        dict(iter=20, bbox_mAP=0.3, bbox_mAP_50=0.3)]
+    assert val_curve(str(tmp_path)) == [
+        dict(iter=10, bbox_mAP=0.1, bbox_mAP_50=0.1),
+        dict(iter=20, bbox_mAP=0.3, bbox_mAP_50=0.3)
+    ]
 
 
 def test_a_run_that_detected_nothing_scores_zero(tmp_path):
     write_scalars(tmp_path, '20240101_000000', [dict(iter=2, loss=2.0)])
     with pytest.raises(RuntimeError, match='no validation metrics'):
         last_val_metrics(str(tmp_path))
-    (tmp_path / '20240101_000000' / '20240101_000000.log').write_text(
-        'The testing results of the whole dataset is empty.\n')
+    (tmp_path / '20240101_000000' /
+     '20240101_000000.log').write_text('The testing results of the whole dataset is empty.\n')
     assert last_val_metrics(str(tmp_path)) == dict(coco(0.0), empty_results=True)

@@ -24,9 +24,15 @@ def bind(loss, head_s=None, head_t=None, c_s=None, c_t=None, name='loss'):
 CROSSKD_KEYS = {'distill.loss_cls_kd', 'distill.loss_reg_kd'}
 TID_KEYS = {'distill.loss_tid'}
 DISTILL_KEYS = {
-    'tid': TID_KEYS, 'fgd': {f'distill.loss_fgd_fpn{i}' for i in range(5)}, 'crosskd': CROSSKD_KEYS,
+    'tid': TID_KEYS,
+    'fgd': {f'distill.loss_fgd_fpn{i}'
+            for i in range(5)},
+    'crosskd': CROSSKD_KEYS,
     'tbd': {'distill.loss_hd_cls', 'distill.loss_hd_reg', 'distill.loss_tfd'},
-    'pkd': {'distill.loss_pkd'}, 'ld': {'loss_ld'}, 'tid-crosskd': TID_KEYS | CROSSKD_KEYS}
+    'pkd': {'distill.loss_pkd'},
+    'ld': {'loss_ld'},
+    'tid-crosskd': TID_KEYS | CROSSKD_KEYS
+}
 
 
 def method_of(path):

@@ -70,8 +70,10 @@ def _mmengine_checkpoint_types() -> List[object]:
     multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
     types = [HistoryBuffer, multiarray._reconstruct, multiarray.scalar, np.ndarray, np.dtype]
     # numpy >= 1.25 pickles dtypes by their concrete class (numpy.dtypes.Float64DType, ...)
-    types += sorted({type(np.dtype(c)) for c in np.typecodes['All'] if c not in 'Oa'} - {np.dtype},
-                    key=lambda t: t.__name__)
+    types += sorted(
+        {type(np.dtype(c))
+         for c in np.typecodes['All'] if c not in 'Oa'} - {np.dtype},
+        key=lambda t: t.__name__)
     return types
 
 

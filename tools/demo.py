@@ -36,8 +36,11 @@ def row(name: str, metrics: dict, prefix: str = 'coco/') -> str:
 def run_tid(work_dir: str) -> dict:
     if osp.isdir(work_dir):
         shutil.rmtree(work_dir)
-    cmd = [sys.executable, osp.join(REPO, 'tools/train.py'), osp.join(REPO, TID),
-           '--work-dir', work_dir]
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools/train.py'),
+        osp.join(REPO, TID), '--work-dir', work_dir
+    ]
     subprocess.run(cmd, check=True, cwd=REPO)
     return last_val_metrics(work_dir)
 
@@ -53,9 +56,10 @@ def main():
     banner('2/4 teacher and student-alone baseline (trained once, then cached in work_dirs/)')
     for name, cfg in (('teacher', TEACHER), ('student alone', STUDENT)):
         if not osp.isfile(osp.join(work_dir_of(cfg), 'metrics.json')):
-            print(f'>> {name}: not cached yet, training it now (first run only; the teacher takes '
-                  'about 40 min on 2 idle CPU cores (3200 iterations), the student about 6 min)',
-                  flush=True)
+            print(
+                f'>> {name}: not cached yet, training it now (first run only; the teacher takes '
+                'about 40 min on 2 idle CPU cores (3200 iterations), the student about 6 min)',
+                flush=True)
     teacher = train_reference(osp.join(REPO, TEACHER))
     student = train_reference(osp.join(REPO, STUDENT))
     print(f">> teacher weights {teacher['weights']} sha256 {teacher['sha256']}")

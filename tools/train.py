@@ -10,6 +10,7 @@ import os
 import os.path as osp
 
 import tid_mmdet  # noqa: F401  (compat fixes + registration; must precede mmrazor imports)
+
 # isort: split
 from mmengine.config import Config, DictAction
 from mmengine.registry import RUNNERS
@@ -19,16 +20,27 @@ from mmengine.runner import Runner
 def parse_args():
     parser = argparse.ArgumentParser(description='Train a detector / a distiller (tid_mmdet)')
     parser.add_argument('config', help='train config file path')
-    parser.add_argument('--work-dir', help='where logs and checkpoints go '
-                        '(default: ./work_dirs/<config name>)')
+    parser.add_argument(
+        '--work-dir', help='where logs and checkpoints go '
+        '(default: ./work_dirs/<config name>)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
-    parser.add_argument('--resume', nargs='?', type=str, const='auto',
-                        help='resume from this checkpoint, or (no value) from the latest '
-                        'checkpoint in the work dir')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='override config settings, key=value pairs')
-    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
-                        default='none', help='job launcher')
+    parser.add_argument(
+        '--resume',
+        nargs='?',
+        type=str,
+        const='auto',
+        help='resume from this checkpoint, or (no value) from the latest '
+        'checkpoint in the work dir')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override config settings, key=value pairs')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))

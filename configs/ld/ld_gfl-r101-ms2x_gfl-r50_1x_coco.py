@@ -6,13 +6,14 @@ _base_ = ['../_base_/pairs/gfl-r101-ms2x_gfl-r50_1x_coco.py']
 # model is gfl_r50_fpn_1x's with a ResNet-101 backbone.
 _teacher = dict(
     _base_.model,
-    backbone=dict(_base_.model.backbone, depth=101,
-                  init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
+    backbone=dict(
+        _base_.model.backbone,
+        depth=101,
+        init_cfg=dict(type='Pretrained', checkpoint='torchvision://resnet101')))
 model = dict(  # merged into the pair's student model
     type='KnowledgeDistillationSingleStageDetector',
     teacher_config=dict(model=_teacher),
     teacher_ckpt=_base_.teacher_ckpt,
     bbox_head=dict(
-        type='LDHead',
-        loss_ld=dict(type='KnowledgeDistillationKLDivLoss', loss_weight=0.25, T=10)))
+        type='LDHead', loss_ld=dict(type='KnowledgeDistillationKLDivLoss', loss_weight=0.25, T=10)))
 val_cfg = dict(_delete_=True, type='ValLoop')

@@ -9,6 +9,5 @@ model = dict(  # merged into the student model of the pair: same backbone, neck,
     teacher_config=dict(model=_base_.teacher),
     teacher_ckpt=_base_.teacher_ckpt,
     bbox_head=dict(
-        type='LDHead',
-        loss_ld=dict(type='KnowledgeDistillationKLDivLoss', loss_weight=0.25, T=10)))
+        type='LDHead', loss_ld=dict(type='KnowledgeDistillationKLDivLoss', loss_weight=0.25, T=10)))
 val_cfg = dict(_delete_=True, type='ValLoop')

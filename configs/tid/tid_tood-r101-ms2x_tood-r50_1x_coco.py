@@ -9,7 +9,9 @@ model = dict(
     type='ForwardTeacherDistill',
     architecture=dict(cfg_path='mmdet::tood/tood_r50_fpn_1x_coco.py', pretrained=False),
     teacher=dict(cfg_path='mmdet::tood/tood_r101_fpn_ms-2x_coco.py', pretrained=False),
-    teacher_ckpt='https://download.openmmlab.com/mmdetection/v2.0/tood/tood_r101_fpn_mstrain_2x_coco/tood_r101_fpn_mstrain_2x_coco_20211210_144232-a18f53c8.pth',  # noqa: E501
+    teacher_ckpt=('https://download.openmmlab.com/mmdetection/v2.0/tood/'
+                  'tood_r101_fpn_mstrain_2x_coco/'
+                  'tood_r101_fpn_mstrain_2x_coco_20211210_144232-a18f53c8.pth'),
     distiller=_base_.tid_distiller)
 find_unused_parameters = True
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')

@@ -1,5 +1,7 @@
 # TID + CrossKD on COCO: GFL R-101 ms-2x -> GFL R-50 1x; both losses with their defaults. Not run.
-_base_ = ['../crosskd/crosskd_gfl-r101-ms2x_gfl-r50_1x_coco.py', '../_base_/distillers/tid_distiller.py']
+_base_ = [
+    '../crosskd/crosskd_gfl-r101-ms2x_gfl-r50_1x_coco.py', '../_base_/distillers/tid_distiller.py'
+]
 _tid, _ckd = _base_.tid_distiller, _base_.model.distiller
 model = dict(
     distiller=dict(

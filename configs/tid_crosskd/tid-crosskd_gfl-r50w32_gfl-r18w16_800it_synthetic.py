@@ -1,8 +1,10 @@
 # TID + CrossKD: TID's region-decoupled feature loss (neck) and CrossKD's cross-head prediction
 # mimicking (head) in one distiller, each with its own default settings, on the embedded
 # default pair. Does feature decoupling add to prediction mimicking?
-_base_ = ['../crosskd/crosskd_gfl-r50w32_gfl-r18w16_800it_synthetic.py',
-          '../_base_/distillers/tid_distiller.py']
+_base_ = [
+    '../crosskd/crosskd_gfl-r50w32_gfl-r18w16_800it_synthetic.py',
+    '../_base_/distillers/tid_distiller.py'
+]
 _tid, _ckd = _base_.tid_distiller, _base_.model.distiller
 model = dict(
     distiller=dict(

@@ -27,9 +27,13 @@ def make_det_batch(boxes_per_image: Sequence[Sequence[Sequence[float]]],
     inputs = torch.randn(len(boxes_per_image), 3, h, w, generator=g)
     samples = []
     for boxes in boxes_per_image:
-        sample = DetDataSample(metainfo=dict(img_shape=size, pad_shape=size,
-                                             batch_input_shape=size, ori_shape=size,
-                                             scale_factor=(1.0, 1.0)))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_shape=size,
+                pad_shape=size,
+                batch_input_shape=size,
+                ori_shape=size,
+                scale_factor=(1.0, 1.0)))
         boxes = torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4)
         labels = torch.randint(0, num_classes, (len(boxes), ), generator=g)
         sample.gt_instances = InstanceData(bboxes=boxes, labels=labels)

@@ -32,8 +32,7 @@ import cv2
 import numpy as np
 
 SYNTHETIC_CLASSES = ('circle_solid', 'circle_checker', 'square_solid', 'square_stripes',
-                     'triangle_solid', 'triangle_dots', 'ring', 'cross', 'star',
-                     'ellipse_checker')
+                     'triangle_solid', 'triangle_dots', 'ring', 'cross', 'star', 'ellipse_checker')
 # (shape, texture) of each class, in the order of SYNTHETIC_CLASSES
 _CLASS_SPECS = (('circle', 'solid'), ('circle', 'checker'), ('square', 'solid'),
                 ('square', 'stripes'), ('triangle', 'solid'), ('triangle', 'dots'),
@@ -51,8 +50,9 @@ MIN_VISIBLE = 0.35  # an object with less of its pixels visible is not annotated
 MIN_HALF = 3.0  # smallest half-size (px) of an object; textured ones and rings get 4
 AREA_SMALL, AREA_LARGE = 32**2, 96**2  # COCO area ranges
 # fast lossless PNG: noisy images gain nothing from LZ matching, Huffman coding alone suffices
-_PNG_PARAMS = [cv2.IMWRITE_PNG_COMPRESSION, 1,
-               cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY]
+_PNG_PARAMS = [
+    cv2.IMWRITE_PNG_COMPRESSION, 1, cv2.IMWRITE_PNG_STRATEGY, cv2.IMWRITE_PNG_STRATEGY_HUFFMAN_ONLY
+]
 
 
 # ----------------------------------------------------------------------------- shapes
@@ -206,8 +206,8 @@ def _lines(img: np.ndarray, rng: np.random.Generator, count: int, max_thick: int
     size = img.shape[0]
     for _ in range(count):
         p1, p2 = rng.integers(-size // 4, size + size // 4, (2, 2))
-        cv2.line(img, tuple(p1.tolist()), tuple(p2.tolist()), _colour(rng).tolist(),
-                 int(rng.integers(1, max_thick + 1)), cv2.LINE_AA)
+        cv2.line(img, tuple(p1.tolist()), tuple(p2.tolist()),
+                 _colour(rng).tolist(), int(rng.integers(1, max_thick + 1)), cv2.LINE_AA)
 
 
 def _arcs(img: np.ndarray, rng: np.random.Generator, count: int) -> None:
@@ -336,11 +336,13 @@ def _render_to_file(job: Tuple[int, str, int, int, str]) -> List[Dict]:
 def _box_stats(areas: np.ndarray, num_images: int) -> Dict:
     """Box count, boxes per image and the COCO small / medium / large shares."""
     n = max(len(areas), 1)
-    return dict(images=num_images, boxes=len(areas),
-                boxes_per_image=round(len(areas) / max(num_images, 1), 3),
-                small=round(float((areas < AREA_SMALL).sum()) / n, 4),
-                medium=round(float(((areas >= AREA_SMALL) & (areas < AREA_LARGE)).sum()) / n, 4),
-                large=round(float((areas >= AREA_LARGE).sum()) / n, 4))
+    return dict(
+        images=num_images,
+        boxes=len(areas),
+        boxes_per_image=round(len(areas) / max(num_images, 1), 3),
+        small=round(float((areas < AREA_SMALL).sum()) / n, 4),
+        medium=round(float(((areas >= AREA_SMALL) & (areas < AREA_LARGE)).sum()) / n, 4),
+        large=round(float((areas >= AREA_LARGE).sum()) / n, 4))
 
 
 def _write_split(out_dir: str, split: str, num: int, size: int, seed: int,
@@ -358,10 +360,12 @@ def _write_split(out_dir: str, split: str, num: int, size: int, seed: int,
         images.append(dict(id=i + 1, file_name=name, width=size, height=size))
         for ann in anns:
             w, h = ann['bbox'][2:]
-            annotations.append(dict(id=len(annotations) + 1, image_id=i + 1, iscrowd=0,
-                                    area=w * h, **ann))
-    coco = dict(images=images, annotations=annotations,
-                categories=[dict(id=i + 1, name=n) for i, n in enumerate(SYNTHETIC_CLASSES)])
+            annotations.append(
+                dict(id=len(annotations) + 1, image_id=i + 1, iscrowd=0, area=w * h, **ann))
+    coco = dict(
+        images=images,
+        annotations=annotations,
+        categories=[dict(id=i + 1, name=n) for i, n in enumerate(SYNTHETIC_CLASSES)])
     os.makedirs(osp.join(out_dir, 'annotations'), exist_ok=True)
     with open(osp.join(out_dir, 'annotations', f'instances_{split}.json'), 'w') as f:
         json.dump(coco, f)
@@ -383,8 +387,12 @@ def _worker_init() -> None:
     cv2.setNumThreads(1)  # one process per core already
 
 
-def generate_synthetic_coco(out_dir: str, num_train: int = 2000, num_val: int = 300,
-                            img_size: int = 256, seed: int = 0, workers: int = 2) -> Dict:
+def generate_synthetic_coco(out_dir: str,
+                            num_train: int = 2000,
+                            num_val: int = 300,
+                            img_size: int = 256,
+                            seed: int = 0,
+                            workers: int = 2) -> Dict:
     """Write the synthetic scenes in COCO format.
 
     Writes ``out_dir/{train,val}/000000.png ...``, ``out_dir/annotations/instances_{train,val}
@@ -403,8 +411,12 @@ def generate_synthetic_coco(out_dir: str, num_train: int = 2000, num_val: int = 
         dict: per split ``images``, ``boxes``, ``boxes_per_image`` and the COCO ``small`` /
         ``medium`` / ``large`` shares of the boxes; ``seconds`` taken; ``cached`` (bool).
     """
-    args = dict(num_train=num_train, num_val=num_val, img_size=img_size, seed=seed,
-                version=_GENERATOR_VERSION)
+    args = dict(
+        num_train=num_train,
+        num_val=num_val,
+        img_size=img_size,
+        seed=seed,
+        version=_GENERATOR_VERSION)
     summary = _cached_summary(out_dir, args)
     if summary is not None:
         return dict(summary, cached=True)
@@ -417,8 +429,10 @@ def generate_synthetic_coco(out_dir: str, num_train: int = 2000, num_val: int = 
     ctx = multiprocessing.get_context('fork' if 'fork' in methods else None)
     pool = ctx.Pool(workers, initializer=_worker_init) if workers > 1 else None
     try:
-        summary = {split: _write_split(out_dir, split, num, img_size, seed, pool)
-                   for split, num in (('train', num_train), ('val', num_val))}
+        summary = {
+            split: _write_split(out_dir, split, num, img_size, seed, pool)
+            for split, num in (('train', num_train), ('val', num_val))
+        }
     finally:
         if pool is not None:
             pool.close()

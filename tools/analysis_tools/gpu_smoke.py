@@ -30,7 +30,10 @@ import warnings
 import torch
 
 import tid_mmdet  # noqa: F401  (compat fixes + registration; must precede mmrazor imports)
+
 # isort: split
+from mmdet.registry import MODELS as MMDET_MODELS
+from mmdet.structures import DetDataSample
 from mmengine.config import Config
 from mmengine.logging import MMLogger
 from mmengine.optim import OptimWrapper
@@ -38,8 +41,6 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 from mmengine.utils import import_modules_from_strings
 
-from mmdet.registry import MODELS as MMDET_MODELS
-from mmdet.structures import DetDataSample
 from tid_mmdet.registry import MODELS as RAZOR_MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -48,26 +49,35 @@ METHOD_DIRS = ('tid', 'fgd', 'crosskd', 'tbd', 'pkd', 'ld', 'tid_crosskd')
 
 
 def synthetic_configs():
-    return sorted(p for d in METHOD_DIRS
-                  for p in glob.glob(osp.join(REPO, 'configs', d, f'*_{PAIR}.py')))
+    return sorted(
+        p for d in METHOD_DIRS for p in glob.glob(osp.join(REPO, 'configs', d, f'*_{PAIR}.py')))
 
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--device', default='cuda', help='cuda, cuda:N or cpu (default cuda)')
     parser.add_argument('--steps', type=int, default=3, help='optimizer steps per method')
-    parser.add_argument('--batch-size', type=int, default=4,
-                        help='images per batch (the last one has no boxes)')
+    parser.add_argument(
+        '--batch-size', type=int, default=4, help='images per batch (the last one has no boxes)')
     parser.add_argument('--img-size', type=int, default=256, help='image height and width')
-    parser.add_argument('--config', action='append', default=[],
-                        help='another config to check (repeatable), e.g. a COCO config')
-    parser.add_argument('--no-synthetic', action='store_true',
-                        help='check only the --config files, not the synthetic pair')
-    parser.add_argument('--keep-teacher-ckpt', action='store_true',
-                        help="load the config's teacher_ckpt (default: a random teacher)")
-    parser.add_argument('--pretrained', action='store_true',
-                        help="keep the configs' Pretrained init_cfg (backbone downloads); by "
-                        'default they are dropped and init_weights() initialises randomly')
+    parser.add_argument(
+        '--config',
+        action='append',
+        default=[],
+        help='another config to check (repeatable), e.g. a COCO config')
+    parser.add_argument(
+        '--no-synthetic',
+        action='store_true',
+        help='check only the --config files, not the synthetic pair')
+    parser.add_argument(
+        '--keep-teacher-ckpt',
+        action='store_true',
+        help="load the config's teacher_ckpt (default: a random teacher)")
+    parser.add_argument(
+        '--pretrained',
+        action='store_true',
+        help="keep the configs' Pretrained init_cfg (backbone downloads); by "
+        'default they are dropped and init_weights() initialises randomly')
     parser.add_argument('--lr', type=float, default=1e-3, help='SGD learning rate')
     parser.add_argument('--seed', type=int, default=0)
     args = parser.parse_args(argv)
@@ -106,8 +116,9 @@ def drop_pretrained(node):
         if isinstance(init, dict) and init.get('type') == 'Pretrained':
             node['init_cfg'] = None
         elif isinstance(init, list):
-            node['init_cfg'] = [i for i in init if not (
-                isinstance(i, dict) and i.get('type') == 'Pretrained')] or None
+            node['init_cfg'] = [
+                i for i in init if not (isinstance(i, dict) and i.get('type') == 'Pretrained')
+            ] or None
         for value in node.values():
             drop_pretrained(value)
     elif isinstance(node, (list, tuple)):
@@ -160,9 +171,14 @@ def make_batch(batch_size, size, num_classes, generator):
             img[:, y1:y1 + h, x1:x1 + w] = torch.randint(
                 0, 256, (3, 1, 1), generator=generator, dtype=torch.uint8)
             boxes.append([x1, y1, x1 + w, y1 + h])
-        sample = DetDataSample(metainfo=dict(
-            img_id=i, img_shape=(size, size), ori_shape=(size, size), scale_factor=(1.0, 1.0),
-            flip=False, flip_direction=None))
+        sample = DetDataSample(
+            metainfo=dict(
+                img_id=i,
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                scale_factor=(1.0, 1.0),
+                flip=False,
+                flip_direction=None))
         sample.gt_instances = InstanceData(
             bboxes=torch.tensor(boxes, dtype=torch.float32).reshape(-1, 4),
             labels=torch.randint(0, num_classes, (n, ), generator=generator))
@@ -286,8 +302,10 @@ def main(argv=None):
     device = torch.device(args.device)
     if device.type == 'cuda':
         if not torch.cuda.is_available():
-            print(f'gpu_smoke: --device {args.device} but torch {torch.__version__} sees no '
-                  'CUDA device (use --device cpu)', file=sys.stderr)
+            print(
+                f'gpu_smoke: --device {args.device} but torch {torch.__version__} sees no '
+                'CUDA device (use --device cpu)',
+                file=sys.stderr)
             return 2
         if device.index is None:
             device = torch.device('cuda', torch.cuda.current_device())
@@ -296,8 +314,10 @@ def main(argv=None):
         print('gpu_smoke: no config to check', file=sys.stderr)
         return 2
     print(environment(device), flush=True)
-    print(f'{len(configs)} configs, {args.steps} steps each, batch {args.batch_size} x '
-          f'{args.img_size}x{args.img_size} px', flush=True)
+    print(
+        f'{len(configs)} configs, {args.steps} steps each, batch {args.batch_size} x '
+        f'{args.img_size}x{args.img_size} px',
+        flush=True)
     rows = []
     for i, path in enumerate(configs, 1):
         row = dict(method=method_name(path), error=None)
@@ -311,8 +331,10 @@ def main(argv=None):
     print()
     print(format_table(rows))
     failed = [r['method'] for r in rows if r['error'] is not None]
-    print(f'\n{len(rows) - len(failed)}/{len(rows)} passed' +
-          (f'; FAILED: {", ".join(failed)}' if failed else ''), flush=True)
+    print(
+        f'\n{len(rows) - len(failed)}/{len(rows)} passed' +
+        (f'; FAILED: {", ".join(failed)}' if failed else ''),
+        flush=True)
     return 1 if failed else 0
 
 

@@ -23,12 +23,13 @@ import warnings
 import torch
 
 import tid_mmdet  # noqa: F401  (compat fixes + registration; must precede mmrazor imports)
+
 # isort: split
+from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.registry import init_default_scope
 
-from mmdet.registry import MODELS as MMDET_MODELS
 from tid_mmdet.registry import MODELS
 from tid_mmdet.testing import make_det_batch
 
@@ -39,16 +40,17 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('filter', nargs='?', default='', help='keep configs whose path has it')
     parser.add_argument('--steps', type=int, default=3)
-    parser.add_argument('--fix-params', action='store_true',
-                        help='seeded teacher and distiller parameters after the build')
+    parser.add_argument(
+        '--fix-params',
+        action='store_true',
+        help='seeded teacher and distiller parameters after the build')
     return parser.parse_args()
 
 
 def method_configs(text):
     paths = glob.glob('configs/*/*.py') + glob.glob('configs/*/ablations/*.py') + \
         glob.glob('projects/*/configs/*.py')
-    return sorted(p for p in paths
-                  if '_base_' not in p and '/synthetic/' not in p and text in p)
+    return sorted(p for p in paths if '_base_' not in p and '/synthetic/' not in p and text in p)
 
 
 @torch.no_grad()
@@ -58,8 +60,9 @@ def fix_params(model):
         p.copy_(torch.randn(p.shape, generator=g) * 0.05)
     for name, p in sorted(model.teacher.named_parameters()):
         fan_in = p[0].numel() if p.dim() > 1 else 1
-        p.copy_(torch.randn(p.shape, generator=g) / fan_in**0.5 +
-                (1.0 if 'bn' in name and 'weight' in name else 0.0))
+        p.copy_(
+            torch.randn(p.shape, generator=g) / fan_in**0.5 +
+            (1.0 if 'bn' in name and 'weight' in name else 0.0))
 
 
 def trace(path, steps, fix):
@@ -84,8 +87,9 @@ def trace(path, steps, fix):
     print('==', osp.basename(path))
     for step in range(steps):
         total, log = model.parse_losses(model(batch['inputs'], batch['data_samples'], mode='loss'))
-        print(step, ' '.join(f'{k}={v.item()!r}' for k, v in sorted(log.items())
-                             if 'loss' in k and k != 'loss'))
+        print(
+            step, ' '.join(f'{k}={v.item()!r}' for k, v in sorted(log.items())
+                           if 'loss' in k and k != 'loss'))
         optimizer.zero_grad()
         total.backward()
         optimizer.step()

@@ -65,26 +65,36 @@ def code_digest() -> str:
 def commit(ignore: Sequence[str] = ()) -> str:
     """The checkout's short commit, ``+`` when tracked files other than ``ignore`` (the
     benchmark's own report and plot) differ from it; ``?`` outside git."""
-    excludes = [':(exclude)' + osp.relpath(p, REPO) for p in ignore
-                if not osp.relpath(p, REPO).startswith('..')]
+    excludes = [
+        ':(exclude)' + osp.relpath(p, REPO) for p in ignore
+        if not osp.relpath(p, REPO).startswith('..')
+    ]
     try:
-        sha = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'], cwd=REPO, text=True,
-                             capture_output=True, check=True).stdout.strip()
-        dirty = subprocess.run(['git', 'status', '--porcelain', '--untracked-files=no', '--',
-                                '.'] + excludes, cwd=REPO, text=True,
-                               capture_output=True).stdout.strip()
+        sha = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
+                             cwd=REPO,
+                             text=True,
+                             capture_output=True,
+                             check=True).stdout.strip()
+        dirty = subprocess.run(
+            ['git', 'status', '--porcelain', '--untracked-files=no', '--', '.'] + excludes,
+            cwd=REPO,
+            text=True,
+            capture_output=True).stdout.strip()
         return sha + ('+' if dirty else '')
     except (OSError, subprocess.CalledProcessError):
         return '?'
 
 
-def run_fingerprint(config: str, options: List[str], teacher: Optional[dict], data: str,
-                    code: str, sha: str) -> Dict[str, Optional[str]]:
+def run_fingerprint(config: str, options: List[str], teacher: Optional[dict], data: str, code: str,
+                    sha: str) -> Dict[str, Optional[str]]:
     """The fingerprint of one run (``teacher``: the teacher record of ``train_reference``, None
     for the student alone)."""
-    return dict(config=config_digest(config, options),
-                teacher=teacher['sha256'][:16] if teacher else None,
-                data=data, code=code, commit=sha)
+    return dict(
+        config=config_digest(config, options),
+        teacher=teacher['sha256'][:16] if teacher else None,
+        data=data,
+        code=code,
+        commit=sha)
 
 
 def compare(recorded: Optional[dict], current: dict) -> Tuple[str, str]:

@@ -34,11 +34,20 @@ EXTRA = OrderedDict([
 ALL = OrderedDict(list(METHODS.items()) + list(ABLATIONS.items()) + list(EXTRA.items()))
 DEFAULT = list(METHODS) + list(ABLATIONS)
 LABELS = {
-    'student': 'student alone', 'tid': 'TID', 'fgd': 'FGD', 'crosskd': 'CrossKD',
-    'tbd': 'TBD (reconstr.)', 'pkd': 'PKD', 'ld': 'LD', 'tid-crosskd': 'TID + CrossKD',
-    'tid-clsonly': 'TID, cls score only', 'tid-regonly': 'TID, reg score only',
-    'tid-fixedthr': 'TID, fixed IoU thresholds', 'tid-keyonly': 'TID, key areas only',
-    'tid-regionmean': 'TID, region means, low x0.2', 'tid-noregions': 'TID, no regions (1, 1, 1)',
+    'student': 'student alone',
+    'tid': 'TID',
+    'fgd': 'FGD',
+    'crosskd': 'CrossKD',
+    'tbd': 'TBD (reconstr.)',
+    'pkd': 'PKD',
+    'ld': 'LD',
+    'tid-crosskd': 'TID + CrossKD',
+    'tid-clsonly': 'TID, cls score only',
+    'tid-regonly': 'TID, reg score only',
+    'tid-fixedthr': 'TID, fixed IoU thresholds',
+    'tid-keyonly': 'TID, key areas only',
+    'tid-regionmean': 'TID, region means, low x0.2',
+    'tid-noregions': 'TID, no regions (1, 1, 1)',
     'fgd-initstudent': 'FGD + init_student',
 }
 

@@ -34,8 +34,8 @@ class Targets(NamedTuple):
     no_slower_than: str  # the method whose step cost ratio TID's must not exceed
 
 
-TARGETS = Targets(teacher_student_gap=8.0, gap_closed=0.40, step_cost_ratio=1.10,
-                  no_slower_than='fgd')
+TARGETS = Targets(
+    teacher_student_gap=8.0, gap_closed=0.40, step_cost_ratio=1.10, no_slower_than='fgd')
 # the methods TID is compared with, one verdict each: the benchmark's other main methods
 RIVALS = tuple(name for name in METHODS if name not in ('student', 'tid'))
 
@@ -82,15 +82,18 @@ def describe_commit(sha: str) -> str:
 
 def provenance(results: Dict[str, List[dict]], current: str) -> str:
     """Which commits the runs came from (``fingerprint.py``), when not all from ``current``."""
-    made = Counter(r.get('fingerprint', {}).get('commit', 'unrecorded')
-                   for runs in results.values() for r in runs)
+    made = Counter(
+        r.get('fingerprint', {}).get('commit', 'unrecorded') for runs in results.values()
+        for r in runs)
     if set(made) <= {current}:
         return ''
-    parts = [f'{n} at {sha}' if sha != 'unrecorded' else f'{n} before fingerprints were recorded'
-             for sha, n in made.most_common()]
+    parts = [
+        f'{n} at {sha}' if sha != 'unrecorded' else f'{n} before fingerprints were recorded'
+        for sha, n in made.most_common()
+    ]
     return (' The training runs come from other or several commits (a finished run is redone '
-            'when its config, teacher or data change, kept when only the code does): '
-            + ', '.join(parts) + '.')
+            'when its config, teacher or data change, kept when only the code does): ' +
+            ', '.join(parts) + '.')
 
 
 def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict[str, dict],
@@ -103,8 +106,8 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
     rows = {}
     for m in methods:
         runs = results.get(m.name, [])
-        row = dict(label=m.label, config=m.config, options=m.options,
-                   seeds=[r['seed'] for r in runs])
+        row = dict(
+            label=m.label, config=m.config, options=m.options, seeds=[r['seed'] for r in runs])
         for short, key in METRICS:
             row[short] = mean_std([100 * r['metrics'][key] for r in runs])
         mean = row['mAP'][0]
@@ -115,10 +118,17 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
         row['rss_gb'] = mean_std([r['peak_rss_mb'] / 1024 for r in runs])
         row['cost'] = costs.get(m.name)
         rows[m.name] = row
-    return dict(teacher_map=t_map, student_map=s_map, student_std=s_std, gap=gap, rows=rows,
-                teacher_metrics={k: 100 * v for k, v in teacher['metrics'].items()
-                                 if k.startswith('coco/')},
-                teacher_curve=teacher.get('curve', []))
+    return dict(
+        teacher_map=t_map,
+        student_map=s_map,
+        student_std=s_std,
+        gap=gap,
+        rows=rows,
+        teacher_metrics={
+            k: 100 * v
+            for k, v in teacher['metrics'].items() if k.startswith('coco/')
+        },
+        teacher_curve=teacher.get('curve', []))
 
 
 def table(names: List[str], summary: dict) -> List[str]:
@@ -127,8 +137,8 @@ def table(names: List[str], summary: dict) -> List[str]:
             ' | Δ mAP | gap closed | step (ms) | peak RSS (GB) | step cost ratio |')
     lines = [head, '|' + '---|' * (len(METRICS) + 6)]
     tm = summary['teacher_metrics']
-    lines.append('| teacher (alone, 1 run) | ' + ' | '.join(
-        f"{tm.get(key, float('nan')):.1f}" for _, key in METRICS) + ' | | | | | |')
+    lines.append('| teacher (alone, 1 run) | ' + ' | '.join(f"{tm.get(key, float('nan')):.1f}"
+                                                            for _, key in METRICS) + ' | | | | | |')
     for name in names:
         r = rows[name]
         cost = r['cost']
@@ -177,8 +187,10 @@ def rival_verdicts(tid: dict, rows: dict) -> List[str]:
 def cost_verdicts(tid: dict, rows: dict) -> List[str]:
     """TID's step cost against its target and against :attr:`Targets.no_slower_than`."""
     cost = tid['cost']
-    out = [f"* TID step cost: **{cost['ratio']:.2f}x** the physical minimum (target <= "
-           f"{TARGETS.step_cost_ratio:.2f}: {met(cost['ratio'] <= TARGETS.step_cost_ratio)})."]
+    out = [
+        f"* TID step cost: **{cost['ratio']:.2f}x** the physical minimum (target <= "
+        f"{TARGETS.step_cost_ratio:.2f}: {met(cost['ratio'] <= TARGETS.step_cost_ratio)})."
+    ]
     other = rows.get(TARGETS.no_slower_than)
     if other and other['cost']:
         # both ratios share the same minimum (student step + teacher forward), which makes
@@ -218,11 +230,13 @@ def plot(names: List[str], summary: dict, path: str) -> None:
     labels = [rows[n]['label'] for n in names]
     means = [rows[n]['mAP'][0] or 0.0 for n in names]
     stds = [rows[n]['mAP'][1] or 0.0 for n in names]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 0.45 * len(names) + 2.2),
-                                   gridspec_kw=dict(width_ratios=[3, 2]))
+    fig, (ax1, ax2) = plt.subplots(
+        1, 2, figsize=(13, 0.45 * len(names) + 2.2), gridspec_kw=dict(width_ratios=[3, 2]))
     y = list(range(len(names)))[::-1]
-    colors = ['#999999' if n == 'student' else '#d62728' if n.startswith('tid') else '#1f77b4'
-              for n in names]
+    colors = [
+        '#999999' if n == 'student' else '#d62728' if n.startswith('tid') else '#1f77b4'
+        for n in names
+    ]
     ax1.barh(y, means, xerr=stds, color=colors, capsize=3)
     ax1.axvline(summary['teacher_map'], color='k', ls='--', lw=1, label='teacher')
     if summary['student_map'] is not None:
@@ -233,8 +247,12 @@ def plot(names: List[str], summary: dict, path: str) -> None:
     ratios = [rows[n]['cost']['ratio'] if rows[n]['cost'] else 0.0 for n in names]
     ax2.barh(y, ratios, color=colors)
     ax2.axvline(1.0, color='k', lw=1)
-    ax2.axvline(TARGETS.step_cost_ratio, color='#d62728', ls='--', lw=1,
-                label=f'{TARGETS.step_cost_ratio:.2f}x target')
+    ax2.axvline(
+        TARGETS.step_cost_ratio,
+        color='#d62728',
+        ls='--',
+        lw=1,
+        label=f'{TARGETS.step_cost_ratio:.2f}x target')
     ax2.set_yticks(y, [''] * len(y))
     ax2.set_xlabel('step time / (student step + teacher forward)')
     ax2.legend(loc='lower right', fontsize=8)
@@ -257,8 +275,8 @@ def with_tid_on_ablation_seeds(methods: List[Method], results: Dict[str, List[di
     name = 'tid@' + ','.join(map(str, abl_seeds))
     ablations = list(ablations)
     ablations.insert(ablations.index('tid') + 1, name)
-    return (list(methods) + [Method(name, methods[0].config, [])], dict(results, **{name: same}),
-            ablations)
+    return (list(methods) + [Method(name, methods[0].config, [])], dict(results,
+                                                                        **{name: same}), ablations)
 
 
 def load_template(path: str = TEMPLATE) -> Dict[str, Template]:
@@ -276,17 +294,26 @@ def header_fields(summary: dict, results: Dict[str, List[dict]], costs: Dict[str
     now = datetime.datetime.now(datetime.timezone.utc)
     return dict(
         command=(COMMAND + ' ' + ' '.join(argv)).strip(),
-        make_target={(): ' (`make bench`)', ('--quick', ): ' (`make bench-quick`)'}.get(
-            tuple(argv), ''),
-        commit=describe_commit(args.commit), date=f'{now:%Y-%m-%d %H:%M}', machine=machine(),
-        provenance=provenance(results, args.commit), val_images=str(args.val_images or 300),
+        make_target={
+            (): ' (`make bench`)',
+            ('--quick', ): ' (`make bench-quick`)'
+        }.get(tuple(argv), ''),
+        commit=describe_commit(args.commit),
+        date=f'{now:%Y-%m-%d %H:%M}',
+        machine=machine(),
+        provenance=provenance(results, args.commit),
+        val_images=str(args.val_images or 300),
         teacher_config=teacher['config'],
         teacher_options=(' ' + ' '.join(options)) if options else '',
         teacher_map=f"{summary['teacher_map']:.1f}",
-        iters='/'.join(str(i) for i in sorted({r['iters'] for n in names for r in results[n]})),
-        seeds=', '.join(map(str, sorted({s for n in names
+        iters='/'.join(str(i) for i in sorted({r['iters']
+                                               for n in names
+                                               for r in results[n]})),
+        seeds=', '.join(map(str, sorted({s
+                                         for n in names
                                          for s in summary['rows'][n]['seeds']}))),
-        cost_steps=str(next(iter(costs.values()), {}).get('steps', 'n')), jobs=str(args.jobs),
+        cost_steps=str(next(iter(costs.values()), {}).get('steps', 'n')),
+        jobs=str(args.jobs),
         threads=str(max(1, (os.cpu_count() or 2) // args.jobs)),
         plot=osp.relpath(args.plot, osp.dirname(args.doc)))
 
@@ -295,10 +322,12 @@ def ablation_section(template: Template, ablations: List[str], results: Dict[str
                      summary: dict) -> str:
     if len(ablations) < 2:
         return ''
-    seeds = sorted({r['seed'] for n in ablations if n != 'tid' and not n.startswith('tid@')
-                    for r in results[n]})
-    return template.substitute(seeds=', '.join(map(str, seeds)),
-                               table='\n'.join(table(ablations, summary)))
+    seeds = sorted({
+        r['seed']
+        for n in ablations if n != 'tid' and not n.startswith('tid@') for r in results[n]
+    })
+    return template.substitute(
+        seeds=', '.join(map(str, seeds)), table='\n'.join(table(ablations, summary)))
 
 
 def tid_profile_section(template: Template, costs: Dict[str, dict]) -> str:
@@ -318,18 +347,22 @@ def step_cost_section(template: Template, names: List[str], costs: Dict[str, dic
                       summary: dict) -> str:
     if not costs:
         return ''
-    rows = [f"| {summary['rows'][name]['label']} | {costs[name]['method_ms']:.0f} | "
-            f"{costs[name]['minimum_ms']:.0f} | {costs[name]['ratio']:.2f} |"
-            for name in names if costs.get(name)]
+    rows = [
+        f"| {summary['rows'][name]['label']} | {costs[name]['method_ms']:.0f} | "
+        f"{costs[name]['minimum_ms']:.0f} | {costs[name]['ratio']:.2f} |" for name in names
+        if costs.get(name)
+    ]
     return template.substitute(rows='\n'.join(rows))
 
 
 def teacher_curve_section(template: Template, curve: List[dict]) -> str:
     if not curve:
         return ''
-    lines = ['| iteration | ' + ' | '.join(str(c['iter']) for c in curve) + ' |',
-             '|---|' + '---|' * len(curve),
-             '| mAP | ' + ' | '.join(f"{100 * c['bbox_mAP']:.1f}" for c in curve) + ' |']
+    lines = [
+        '| iteration | ' + ' | '.join(str(c['iter']) for c in curve) + ' |',
+        '|---|' + '---|' * len(curve),
+        '| mAP | ' + ' | '.join(f"{100 * c['bbox_mAP']:.1f}" for c in curve) + ' |'
+    ]
     return template.substitute(table='\n'.join(lines))
 
 
@@ -369,13 +402,14 @@ def write_report(methods: List[Method], results: Dict[str, List[dict]], costs: D
     sections = load_template()
     text = sections['document'].substitute(
         header_fields(summary, results, costs, teacher, args, argv),
-        results_table='\n'.join(table(main, summary)), verdicts='\n'.join(verdicts(summary)),
+        results_table='\n'.join(table(main, summary)),
+        verdicts='\n'.join(verdicts(summary)),
         ablations=ablation_section(sections['ablations'], ablations, results, summary),
         tid_profile=tid_profile_section(sections['tid_profile'], costs),
         step_costs=step_cost_section(sections['step_costs'], main, costs, summary),
-        teacher_curve=teacher_curve_section(sections['teacher_curve'],
-                                            summary['teacher_curve']),
-        distill_losses=distill_loss_rows(names, results, summary), notes=kept_notes(args.doc))
+        teacher_curve=teacher_curve_section(sections['teacher_curve'], summary['teacher_curve']),
+        distill_losses=distill_loss_rows(names, results, summary),
+        notes=kept_notes(args.doc))
     with open(args.doc, 'w') as f:
         f.write(text)
     return summary

@@ -36,16 +36,14 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from tools.benchmark import COMMAND
 from tools.benchmark.fingerprint import code_digest, commit, compare, run_fingerprint
-from tools.benchmark.methods import (ABLATIONS, DEFAULT, METHODS, STUDENT, TEACHER, Method,
-                                     resolve)
+from tools.benchmark.methods import ABLATIONS, DEFAULT, METHODS, STUDENT, TEACHER, Method, resolve
 from tools.benchmark.report import write_report
 from tools.synthetic.train_reference import (REPO, ensure_data, last_val_metrics, read_scalars,
                                              repo_env, run_logged, train_reference)
 
-QUICK = dict(iters=40, teacher_iters=100, seeds=[0], val_images=100, cost_steps=4,
-             cost_warmup=1)
-FULL = dict(iters=None, teacher_iters=None, seeds=[0, 1, 2], val_images=None, cost_steps=20,
-            cost_warmup=3)
+QUICK = dict(iters=40, teacher_iters=100, seeds=[0], val_images=100, cost_steps=4, cost_warmup=1)
+FULL = dict(
+    iters=None, teacher_iters=None, seeds=[0, 1, 2], val_images=None, cost_steps=20, cost_warmup=3)
 # the lines of mmengine's text log that progress reports: a training iteration, a validation
 TRAIN_LINE = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?\beta: (\S+).*?\sloss: (\S+)')
 VAL_MAP = re.compile(r'(?<![\w.])coco/bbox_mAP: (\S+)')
@@ -54,41 +52,73 @@ VAL_MAP = re.compile(r'(?<![\w.])coco/bbox_mAP: (\S+)')
 def add_selection_options(parser: argparse.ArgumentParser) -> None:
     """What runs: the quick mode, the methods and their variants, the seeds."""
     group = parser.add_argument_group('what runs')
-    group.add_argument('--quick', action='store_true',
-                       help=f"try it out (aimed at < 10 min): {QUICK['iters']} student "
-                       f"iterations, a {QUICK['teacher_iters']}-iteration teacher, one seed, "
-                       f"{QUICK['val_images']} val images, no ablations, results in "
-                       'results/bench_quick')
-    group.add_argument('--methods', nargs='+', default=None,
-                       help=f'methods to run (default: {" ".join(DEFAULT)}; the student alone '
-                       'is always included; also: fgd-initstudent)')
-    group.add_argument('--variant', action='append', default=[], metavar='NAME=BASE[:k=v,...]',
-                       help='an extra entry: a known method with config overrides, e.g. '
-                       '"tid-w2=tid:model.distiller.loss_weight=2" (repeatable)')
-    group.add_argument('--seeds', nargs='+', type=int, default=None,
-                       help='seeds of every method (default 0 1 2; quick: 0)')
-    group.add_argument('--ablation-seeds', nargs='+', type=int, default=None,
-                       help="seeds of TID's ablations (default: the first of --seeds; their "
-                       "table adds TID's row on the same seeds, to compare like with like)")
+    group.add_argument(
+        '--quick',
+        action='store_true',
+        help=f"try it out (aimed at < 10 min): {QUICK['iters']} student "
+        f"iterations, a {QUICK['teacher_iters']}-iteration teacher, one seed, "
+        f"{QUICK['val_images']} val images, no ablations, results in "
+        'results/bench_quick')
+    group.add_argument(
+        '--methods',
+        nargs='+',
+        default=None,
+        help=f'methods to run (default: {" ".join(DEFAULT)}; the student alone '
+        'is always included; also: fgd-initstudent)')
+    group.add_argument(
+        '--variant',
+        action='append',
+        default=[],
+        metavar='NAME=BASE[:k=v,...]',
+        help='an extra entry: a known method with config overrides, e.g. '
+        '"tid-w2=tid:model.distiller.loss_weight=2" (repeatable)')
+    group.add_argument(
+        '--seeds',
+        nargs='+',
+        type=int,
+        default=None,
+        help='seeds of every method (default 0 1 2; quick: 0)')
+    group.add_argument(
+        '--ablation-seeds',
+        nargs='+',
+        type=int,
+        default=None,
+        help="seeds of TID's ablations (default: the first of --seeds; their "
+        "table adds TID's row on the same seeds, to compare like with like)")
 
 
 def add_schedule_options(parser: argparse.ArgumentParser) -> None:
     """How long each run trains, how many run at once, how the step cost is measured."""
     group = parser.add_argument_group('schedule and step cost')
-    group.add_argument('--iters', type=int, default=None,
-                       help="student schedule in iterations (default: the configs' 800)")
-    group.add_argument('--teacher-iters', type=int, default=None,
-                       help="teacher schedule (default: its config's 3200)")
-    group.add_argument('--val-images', type=int, default=None,
-                       help='evaluate on the first N val images (default: all 300)')
-    group.add_argument('--jobs', type=int, default=None,
-                       help='trainings run at the same time, each with cores / jobs threads '
-                       '(default: the number of cores, at most 4; on 2 cores two 1-thread runs '
-                       'get through about 1.35x more than one 2-thread run). The step times '
-                       'of the report come from the sequential cost measurement, not from '
-                       'these runs')
-    group.add_argument('--cost-steps', type=int, default=None,
-                       help='timed steps per method in the cost measurement (default 20)')
+    group.add_argument(
+        '--iters',
+        type=int,
+        default=None,
+        help="student schedule in iterations (default: the configs' 800)")
+    group.add_argument(
+        '--teacher-iters',
+        type=int,
+        default=None,
+        help="teacher schedule (default: its config's 3200)")
+    group.add_argument(
+        '--val-images',
+        type=int,
+        default=None,
+        help='evaluate on the first N val images (default: all 300)')
+    group.add_argument(
+        '--jobs',
+        type=int,
+        default=None,
+        help='trainings run at the same time, each with cores / jobs threads '
+        '(default: the number of cores, at most 4; on 2 cores two 1-thread runs '
+        'get through about 1.35x more than one 2-thread run). The step times '
+        'of the report come from the sequential cost measurement, not from '
+        'these runs')
+    group.add_argument(
+        '--cost-steps',
+        type=int,
+        default=None,
+        help='timed steps per method in the cost measurement (default 20)')
     group.add_argument('--cost-warmup', type=int, default=None, help='untimed steps first (3)')
     group.add_argument('--skip-cost', action='store_true', help='no step-cost measurement')
 
@@ -96,23 +126,35 @@ def add_schedule_options(parser: argparse.ArgumentParser) -> None:
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """Where results and the report go, and what resuming redoes or keeps."""
     group = parser.add_argument_group('results, report and resuming')
-    group.add_argument('--out-dir', default=None,
-                       help='results folder (default results/bench, quick: results/bench_quick)')
-    group.add_argument('--doc', default=None,
-                       help='report path (default docs/benchmarks.md; with --quick or '
-                       '--out-dir: in the results folder)')
-    group.add_argument('--plot', default=None,
-                       help='plot path (default docs/benchmark.png; with --quick or '
-                       '--out-dir: in the results folder)')
-    group.add_argument('--rerun-changed-code', action='store_true',
-                       help='also redo finished runs made with other code (tid_mmdet/ or '
-                       'tools/train.py changed); runs whose config, teacher or data changed '
-                       'are always redone')
-    group.add_argument('--report-only', action='store_true',
-                       help='only rewrite the report from the results present')
-    group.add_argument('--keep-checkpoints', action='store_true',
-                       help="keep each finished run's checkpoints (default: deleted, they are "
-                       'not needed for the report)')
+    group.add_argument(
+        '--out-dir',
+        default=None,
+        help='results folder (default results/bench, quick: results/bench_quick)')
+    group.add_argument(
+        '--doc',
+        default=None,
+        help='report path (default docs/benchmarks.md; with --quick or '
+        '--out-dir: in the results folder)')
+    group.add_argument(
+        '--plot',
+        default=None,
+        help='plot path (default docs/benchmark.png; with --quick or '
+        '--out-dir: in the results folder)')
+    group.add_argument(
+        '--rerun-changed-code',
+        action='store_true',
+        help='also redo finished runs made with other code (tid_mmdet/ or '
+        'tools/train.py changed); runs whose config, teacher or data changed '
+        'are always redone')
+    group.add_argument(
+        '--report-only',
+        action='store_true',
+        help='only rewrite the report from the results present')
+    group.add_argument(
+        '--keep-checkpoints',
+        action='store_true',
+        help="keep each finished run's checkpoints (default: deleted, they are "
+        'not needed for the report)')
 
 
 def complete(args: argparse.Namespace) -> argparse.Namespace:
@@ -141,7 +183,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         prog=COMMAND,
         description='Benchmark the distillation methods on the embedded default (synthetic '
         'scenes, GFL R-50 w32 teacher -> GFL R-18 w16 student): accuracy over seeds, step cost.',
-        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=__doc__)
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=__doc__)
     add_selection_options(parser)
     add_schedule_options(parser)
     add_output_options(parser)
@@ -158,10 +201,12 @@ def schedule_options(iters: int, warmup_share: float = 0.125) -> List[str]:
     """``--cfg-options`` giving a config a shorter schedule of the same shape (warm-up,
     cosine decay), validated once at the end."""
     warmup = max(1, int(iters * warmup_share))
-    return [f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
-            f'default_hooks.logger.interval={min(10, iters)}',
-            f'param_scheduler.0.end={warmup}', f'param_scheduler.1.begin={warmup}',
-            f'param_scheduler.1.end={iters}', f'param_scheduler.1.T_max={iters - warmup}']
+    return [
+        f'train_cfg.max_iters={iters}', f'train_cfg.val_interval={iters}',
+        f'default_hooks.logger.interval={min(10, iters)}', f'param_scheduler.0.end={warmup}',
+        f'param_scheduler.1.begin={warmup}', f'param_scheduler.1.end={iters}',
+        f'param_scheduler.1.T_max={iters - warmup}'
+    ]
 
 
 def run_dir_of(args, name: str, seed: int) -> str:
@@ -233,8 +278,8 @@ class RunProgress:
         if train:
             cur, total, eta, loss = train.groups()
             if int(cur) % 100 == 0 or cur == total:
-                print(f'    {self.label}: iter {cur}/{total}  loss {loss}  run eta {eta}',
-                      flush=True)
+                print(
+                    f'    {self.label}: iter {cur}/{total}  loss {loss}  run eta {eta}', flush=True)
             return
         val = VAL_MAP.search(text)
         if val:
@@ -245,24 +290,32 @@ def summarize_run(run_dir: str) -> dict:
     """Final COCO metrics, mean step time and the distill losses at start and end."""
     final = last_val_metrics(run_dir)  # 0.0 when the model detected nothing
     train = [r for r in read_scalars(run_dir) if 'iter' in r and 'time' in r]
+    # the first 10 % warm up loaders and caches
     steady = train[len(train) // 10:] or train or [dict(time=float('nan'), data_time=float('nan'))]
-    # (the first 10 % warm up loaders and caches)
-    distill = lambda r: {k: v for k, v in r.items()  # noqa: E731
-                         if k.startswith('distill.') or k == 'loss_ld'}
-    return dict(metrics={k: v for k, v in final.items() if k.startswith('coco/')},
-                empty_results=bool(final.get('empty_results')),
-                step_time_s=sum(r['time'] for r in steady) / len(steady),
-                data_time_s=sum(r['data_time'] for r in steady) / len(steady),
-                iters=train[-1]['iter'] if train else 0,
-                distill_first=distill(train[0]) if train else {},
-                distill_last=distill(train[-1]) if train else {})
+
+    def distill(record):  # the distill loss terms (not the statistics a loss logs beside them)
+        return {k: v for k, v in record.items() if k.startswith('distill.loss') or k == 'loss_ld'}
+
+    return dict(
+        metrics={
+            k: v
+            for k, v in final.items() if k.startswith('coco/')
+        },
+        empty_results=bool(final.get('empty_results')),
+        step_time_s=sum(r['time'] for r in steady) / len(steady),
+        data_time_s=sum(r['data_time'] for r in steady) / len(steady),
+        iters=train[-1]['iter'] if train else 0,
+        distill_first=distill(train[0]) if train else {},
+        distill_last=distill(train[-1]) if train else {})
 
 
 def run_options(method: Method, seed: int, args, teacher_ckpt: str) -> List[str]:
     """The ``--cfg-options`` of one run: seed, schedule, validation subset, teacher, the
     method's own overrides."""
-    options = [f'randomness.seed={seed}', 'val_cfg.type=ValLoop',
-               'default_hooks.checkpoint.interval=100', 'default_hooks.checkpoint.max_keep_ckpts=1']
+    options = [
+        f'randomness.seed={seed}', 'val_cfg.type=ValLoop', 'default_hooks.checkpoint.interval=100',
+        'default_hooks.checkpoint.max_keep_ckpts=1'
+    ]
     if args.iters:
         options += schedule_options(args.iters)
     if args.val_images:
@@ -274,8 +327,8 @@ def run_options(method: Method, seed: int, args, teacher_ckpt: str) -> List[str]
 
 def cost_options(method: Method, teacher_ckpt: str) -> List[str]:
     """The ``--cfg-options`` of the cost measurement: the method's overrides and the teacher."""
-    return list(method.options) + ([f'model.teacher_ckpt={teacher_ckpt}']
-                                   if method.is_distillation else [])
+    return list(
+        method.options) + ([f'model.teacher_ckpt={teacher_ckpt}'] if method.is_distillation else [])
 
 
 Fingerprinter = Callable[[Method, List[str]], dict]
@@ -288,9 +341,10 @@ def fingerprinter(teacher: dict, sha: str) -> Fingerprinter:
     code = code_digest()
 
     def fingerprint(method: Method, options: List[str]) -> dict:
-        return run_fingerprint(osp.join(REPO, method.config), options,
-                               teacher if method.is_distillation else None, teacher['data'],
-                               code, sha)
+        return run_fingerprint(
+            osp.join(REPO, method.config), options, teacher if method.is_distillation else None,
+            teacher['data'], code, sha)
+
     return fingerprint
 
 
@@ -327,8 +381,10 @@ def finished_run(run_dir: str, label: str, fingerprint: dict, args,
         progress.skip(label, f'done before, mAP {mAP:.1f}' + (f' ({reason})' if reason else ''))
         return result
     if redo:
-        print(f'    {label}: {reason}: redone, the old run moved to '
-              f'{osp.relpath(retire(run_dir), REPO)}', flush=True)
+        print(
+            f'    {label}: {reason}: redone, the old run moved to '
+            f'{osp.relpath(retire(run_dir), REPO)}',
+            flush=True)
     return None
 
 
@@ -336,8 +392,11 @@ def train(method: Method, run_dir: str, options: List[str], label: str, args,
           progress: Progress) -> dict:
     """Train one run with ``tools/train.py`` (resuming from its last checkpoint, if any);
     return how: wall time, parallel jobs, threads, peak RSS."""
-    cmd = [sys.executable, osp.join(REPO, 'tools', 'train.py'), osp.join(REPO, method.config),
-           '--work-dir', run_dir]
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools', 'train.py'),
+        osp.join(REPO, method.config), '--work-dir', run_dir
+    ]
     if osp.isfile(osp.join(run_dir, 'last_checkpoint')):
         cmd.append('--resume')
     cmd += ['--cfg-options'] + options
@@ -352,8 +411,11 @@ def train(method: Method, run_dir: str, options: List[str], label: str, args,
         raise SystemExit(f'{label} failed (exit {err.returncode}); see '
                          f'{osp.relpath(log, REPO)}. Run the benchmark again to resume from '
                          'its last checkpoint.')
-    return dict(wall_s=time.time() - start, jobs=args.jobs, threads=threads,
-                peak_rss_mb=usage.ru_maxrss / 1024)
+    return dict(
+        wall_s=time.time() - start,
+        jobs=args.jobs,
+        threads=threads,
+        peak_rss_mb=usage.ru_maxrss / 1024)
 
 
 def drop_checkpoints(run_dir: str) -> None:
@@ -376,13 +438,21 @@ def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckp
     write_json(osp.join(run_dir, 'fingerprint.json'), fingerprint)
     options = run_options(method, seed, args, teacher_ckpt)
     how = train(method, run_dir, options, label, args, progress)
-    result = dict(method=method.name, config=method.config, options=options, seed=seed,
-                  fingerprint=fingerprint, **how, **summarize_run(run_dir))
+    result = dict(
+        method=method.name,
+        config=method.config,
+        options=options,
+        seed=seed,
+        fingerprint=fingerprint,
+        **how,
+        **summarize_run(run_dir))
     write_json(osp.join(run_dir, 'result.json'), result)
     if not args.keep_checkpoints:
         drop_checkpoints(run_dir)
-    print(f"    {label}: mAP {100 * result['metrics']['coco/bbox_mAP']:.1f}, "
-          f"{result['step_time_s']:.2f} s/iter, {how['wall_s'] / 60:.1f} min", flush=True)
+    print(
+        f"    {label}: mAP {100 * result['metrics']['coco/bbox_mAP']:.1f}, "
+        f"{result['step_time_s']:.2f} s/iter, {how['wall_s'] / 60:.1f} min",
+        flush=True)
     progress.end(how['wall_s'])
     return result
 
@@ -409,10 +479,14 @@ def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> 
     if result is not None:
         return result
     os.makedirs(osp.dirname(out), exist_ok=True)
-    cmd = [sys.executable, '-m', 'tools.benchmark.step_cost', osp.join(REPO, method.config),
-           '--student-config', osp.join(REPO, STUDENT), '--teacher-config',
-           osp.join(REPO, TEACHER), '--teacher-ckpt', teacher_ckpt, '--out', out,
-           '--steps', str(args.cost_steps), '--warmup', str(args.cost_warmup)]
+    cmd = [
+        sys.executable, '-m', 'tools.benchmark.step_cost',
+        osp.join(REPO, method.config), '--student-config',
+        osp.join(REPO, STUDENT), '--teacher-config',
+        osp.join(REPO, TEACHER), '--teacher-ckpt', teacher_ckpt, '--out', out, '--steps',
+        str(args.cost_steps), '--warmup',
+        str(args.cost_warmup)
+    ]
     if method.name.startswith('tid'):
         cmd.append('--profile-tid')
     options = cost_options(method, teacher_ckpt)
@@ -427,8 +501,10 @@ def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> 
                          f'{osp.relpath(log, REPO)}')
     result = dict(read_json(out), fingerprint=fingerprint)
     write_json(out, result)
-    print(f"    {method.name}: {result['method_ms']:.0f} ms vs minimum "
-          f"{result['minimum_ms']:.0f} ms -> {result['ratio']:.2f}x", flush=True)
+    print(
+        f"    {method.name}: {result['method_ms']:.0f} ms vs minimum "
+        f"{result['minimum_ms']:.0f} ms -> {result['ratio']:.2f}x",
+        flush=True)
     return result
 
 
@@ -441,8 +517,8 @@ def teacher_setup(args) -> dict:
         options = schedule_options(args.teacher_iters)
         if args.val_images:
             options.append(f'val_dataloader.dataset.indices={args.val_images}')
-        return train_reference(osp.join(REPO, TEACHER), work_dir=work_dir, cfg_options=options,
-                               on_line=progress.line)
+        return train_reference(
+            osp.join(REPO, TEACHER), work_dir=work_dir, cfg_options=options, on_line=progress.line)
     return train_reference(osp.join(REPO, TEACHER), on_line=progress.line)
 
 
@@ -467,18 +543,21 @@ def train_all(methods: List[Method], args, teacher_ckpt: str,
 def measure_all(methods: List[Method], args, teacher_ckpt: str,
                 fingerprint: Fingerprinter) -> Dict[str, dict]:
     """The step cost of every method, one after the other (nothing else running)."""
-    print('>> step cost against the physical minimum (student step + teacher forward)',
-          flush=True)
-    return {m.name: measure_cost(m, args, teacher_ckpt, fingerprint(m, cost_options(
-        m, teacher_ckpt))) for m in methods}
+    print('>> step cost against the physical minimum (student step + teacher forward)', flush=True)
+    return {
+        m.name: measure_cost(m, args, teacher_ckpt, fingerprint(m, cost_options(m, teacher_ckpt)))
+        for m in methods
+    }
 
 
 def load_results(methods: List[Method], args) -> Tuple[Dict[str, List[dict]], Dict[str, dict]]:
     """The results and costs present in the results folder (``--report-only``)."""
     results = {}
     for method in methods:
-        found = [read_json(osp.join(run_dir_of(args, method.name, seed), 'result.json'))
-                 for seed in seeds_of(method, args)]
+        found = [
+            read_json(osp.join(run_dir_of(args, method.name, seed), 'result.json'))
+            for seed in seeds_of(method, args)
+        ]
         results[method.name] = [r for r in found if r is not None]
     costs = {m.name: read_json(cost_path_of(args, m.name)) for m in methods}
     return results, {name: cost for name, cost in costs.items() if cost is not None}
@@ -490,8 +569,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     methods = resolve(args.methods, args.variant)
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
-    print(f'>> benchmark: {len(methods)} methods x {len(args.seeds)} seeds (TID ablations: '
-          f'{len(args.ablation_seeds)}) -> {osp.relpath(args.out_dir, REPO)}', flush=True)
+    print(
+        f'>> benchmark: {len(methods)} methods x {len(args.seeds)} seeds (TID ablations: '
+        f'{len(args.ablation_seeds)}) -> {osp.relpath(args.out_dir, REPO)}',
+        flush=True)
     ensure_data()
     print('>> teacher (trained once, cached)', flush=True)
     teacher = teacher_setup(args)
@@ -505,8 +586,10 @@ def main(argv: Optional[List[str]] = None) -> None:
     summary = write_report(methods, results, costs, teacher, args,
                            sys.argv[1:] if argv is None else argv)
     write_json(osp.join(args.out_dir, 'summary.json'), summary)
-    print(f'>> report: {osp.relpath(args.doc, REPO)}, plot: {osp.relpath(args.plot, REPO)} '
-          f'({(time.time() - start) / 60:.1f} min)', flush=True)
+    print(
+        f'>> report: {osp.relpath(args.doc, REPO)}, plot: {osp.relpath(args.plot, REPO)} '
+        f'({(time.time() - start) / 60:.1f} min)',
+        flush=True)
 
 
 if __name__ == '__main__':

@@ -24,14 +24,15 @@ import time
 import torch
 
 import tid_mmdet  # noqa: F401  (compat fixes + registration; must precede mmrazor imports)
+
 # isort: split
+from mmdet.registry import MODELS as MMDET_MODELS
 from mmengine.config import Config, DictAction
 from mmengine.logging import MMLogger
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner, load_checkpoint
 
-from mmdet.registry import MODELS as MMDET_MODELS
 from tid_mmdet.registry import MODELS as RAZOR_MODELS
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -48,10 +49,15 @@ def parse_args():
     parser.add_argument('--out', required=True, help='where to write the JSON result')
     parser.add_argument('--steps', type=int, default=20, help='timed steps of each kind')
     parser.add_argument('--warmup', type=int, default=3, help='untimed steps of each kind first')
-    parser.add_argument('--profile-tid', action='store_true',
-                        help='also time the DIEM / LDAM / SFDM blocks under torch.profiler')
-    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
-                        help='overrides of the method config, key=value')
+    parser.add_argument(
+        '--profile-tid',
+        action='store_true',
+        help='also time the DIEM / LDAM / SFDM blocks under torch.profiler')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='overrides of the method config, key=value')
     return parser.parse_args()
 
 

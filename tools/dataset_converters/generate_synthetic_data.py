@@ -17,8 +17,10 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Generate synthetic COCO-format detection scenes (deterministic, cached)')
-    parser.add_argument('--out-dir', default=osp.join(REPO, 'data', 'synthetic'),
-                        help='output folder (default: data/synthetic in the repo)')
+    parser.add_argument(
+        '--out-dir',
+        default=osp.join(REPO, 'data', 'synthetic'),
+        help='output folder (default: data/synthetic in the repo)')
     parser.add_argument('--num-train', type=int, default=2000, help='training images')
     parser.add_argument('--num-val', type=int, default=300, help='validation images')
     parser.add_argument('--img-size', type=int, default=256, help='image side in pixels')
@@ -37,8 +39,12 @@ def describe(summary: dict, out_dir: str) -> str:
 def main() -> None:
     args = parse_args()
     summary = generate_synthetic_coco(
-        args.out_dir, num_train=args.num_train, num_val=args.num_val, img_size=args.img_size,
-        seed=args.seed, workers=args.workers)
+        args.out_dir,
+        num_train=args.num_train,
+        num_val=args.num_val,
+        img_size=args.img_size,
+        seed=args.seed,
+        workers=args.workers)
     print(describe(summary, args.out_dir))
 
 

@@ -91,8 +91,8 @@ def val_curve(work_dir: str) -> List[dict]:
     curve, last_iter = {}, 0
     for rec in read_scalars(work_dir):
         if 'coco/bbox_mAP' in rec:  # validation records carry no iteration
-            curve[last_iter] = dict(iter=last_iter, bbox_mAP=rec['coco/bbox_mAP'],
-                                    bbox_mAP_50=rec['coco/bbox_mAP_50'])
+            curve[last_iter] = dict(
+                iter=last_iter, bbox_mAP=rec['coco/bbox_mAP'], bbox_mAP_50=rec['coco/bbox_mAP_50'])
         elif 'iter' in rec:
             last_iter = rec['iter']
     return [curve[k] for k in sorted(curve)]
@@ -133,9 +133,10 @@ def ensure_data(quiet: bool = False) -> None:
     summary = generate_synthetic_coco(DATA_ROOT)
     if not quiet:
         state = 'already present' if summary['cached'] else f"written in {summary['seconds']} s"
-        print(f"synthetic data in {osp.relpath(DATA_ROOT, REPO)} ({state}): "
-              f"{summary['train']['images']} train / {summary['val']['images']} val images",
-              flush=True)
+        print(
+            f"synthetic data in {osp.relpath(DATA_ROOT, REPO)} ({state}): "
+            f"{summary['train']['images']} train / {summary['val']['images']} val images",
+            flush=True)
 
 
 def data_fingerprint(data_root: str = DATA_ROOT) -> str:
@@ -150,11 +151,16 @@ def repo_env(extra: Optional[dict] = None) -> dict:
     """The environment for child processes: this working tree's ``tid_mmdet`` first on the
     path (not an older installed copy), unbuffered output, plus ``extra``."""
     path = os.environ.get('PYTHONPATH', '')
-    return dict(os.environ, PYTHONUNBUFFERED='1',
-                PYTHONPATH=REPO + (os.pathsep + path if path else ''), **(extra or {}))
+    return dict(
+        os.environ,
+        PYTHONUNBUFFERED='1',
+        PYTHONPATH=REPO + (os.pathsep + path if path else ''),
+        **(extra or {}))
 
 
-def run_logged(cmd: List[str], log_path: str, on_line: Optional[Callable[[str], None]] = None,
+def run_logged(cmd: List[str],
+               log_path: str,
+               on_line: Optional[Callable[[str], None]] = None,
                env: Optional[dict] = None):
     """Run ``cmd`` in the repo, append its output to ``log_path`` and hand every line to
     ``on_line``; ``env`` adds environment variables. Returns the child's
@@ -164,8 +170,13 @@ def run_logged(cmd: List[str], log_path: str, on_line: Optional[Callable[[str], 
         subprocess.CalledProcessError: when the command fails.
     """
     os.makedirs(osp.dirname(log_path), exist_ok=True)
-    proc = subprocess.Popen(cmd, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env=repo_env(env))
+    proc = subprocess.Popen(
+        cmd,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=repo_env(env))
     with open(log_path, 'a') as log:
         for line in proc.stdout:
             log.write(line)
@@ -178,7 +189,9 @@ def run_logged(cmd: List[str], log_path: str, on_line: Optional[Callable[[str], 
     return usage
 
 
-def train_reference(config: str, force: bool = False, work_dir: Optional[str] = None,
+def train_reference(config: str,
+                    force: bool = False,
+                    work_dir: Optional[str] = None,
                     cfg_options: Optional[List[str]] = None,
                     on_line: Optional[Callable[[str], None]] = None) -> dict:
     """Train (or resume) ``config`` unless cached; return {'weights', 'sha256', 'metrics'}.
@@ -200,8 +213,10 @@ def train_reference(config: str, force: bool = False, work_dir: Optional[str] = 
             cached = json.load(f)
         if cached.get('data') == fingerprint and cached.get('cfg_options') == (cfg_options or []):
             return cached
-        print(f'>> {osp.relpath(work_dir, REPO)} was trained on other data or settings: '
-              'training it again', flush=True)
+        print(
+            f'>> {osp.relpath(work_dir, REPO)} was trained on other data or settings: '
+            'training it again',
+            flush=True)
         force = True
     if force and osp.isdir(work_dir):
         shutil.rmtree(work_dir)
@@ -216,9 +231,14 @@ def train_reference(config: str, force: bool = False, work_dir: Optional[str] = 
     else:
         run_logged(cmd, osp.join(work_dir, 'train.log'), on_line)
     path = export_weights(work_dir)
-    result = dict(config=osp.relpath(config, REPO), cfg_options=list(cfg_options or []),
-                  data=fingerprint, weights=osp.relpath(path, REPO), sha256=sha256(path),
-                  metrics=last_val_metrics(work_dir), curve=val_curve(work_dir))
+    result = dict(
+        config=osp.relpath(config, REPO),
+        cfg_options=list(cfg_options or []),
+        data=fingerprint,
+        weights=osp.relpath(path, REPO),
+        sha256=sha256(path),
+        metrics=last_val_metrics(work_dir),
+        curve=val_curve(work_dir))
     with open(metrics_file, 'w') as f:
         json.dump(result, f, indent=2)
     return result

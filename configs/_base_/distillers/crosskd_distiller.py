@@ -2,7 +2,8 @@
 # distiller.py change the head): the student's tower features after conv 2 (post-activation,
 # which is what the official code effectively holds) go through the teacher's convs 3.. and
 # predictors (reused_teacher_head_idx=3, official). The losses follow the head type (CrossKDLoss):
-# GFL: QualityFocalLoss (soft targets) + KL on the DFL distributions (T=1, summed over bins, weight 4).
+# GFL: QualityFocalLoss (soft targets) + KL on the DFL distributions (T=1, summed over bins,
+# weight 4).
 # Recorders: both towers' hold point (one record per FPN level), the teacher head's outputs and
 # the student head's own label assignment of the step (its get_targets, recorded, not re-run).
 crosskd_distiller = dict(
@@ -10,8 +11,8 @@ crosskd_distiller = dict(
     student_recorders=dict(
         cls_hold=dict(type='ModuleOutputs', source='bbox_head.cls_convs.2'),
         reg_hold=dict(type='ModuleOutputs', source='bbox_head.reg_convs.2'),
-        targets=dict(type='MethodOutputs',
-                     source='mmdet.models.dense_heads.gfl_head.GFLHead.get_targets')),
+        targets=dict(
+            type='MethodOutputs', source='mmdet.models.dense_heads.gfl_head.GFLHead.get_targets')),
     teacher_recorders=dict(
         cls_hold=dict(type='ModuleOutputs', source='bbox_head.cls_convs.2'),
         reg_hold=dict(type='ModuleOutputs', source='bbox_head.reg_convs.2'),

@@ -1,6 +1,6 @@
 # CrossKD for FCOSHeads (4 stacked convs): the official index is 2, so the student's features are
-# held after tower conv 1. QualityFocalLoss (soft targets) (weight 0.4) + IoU (weight 0.75), averaged by the
-# centerness-target sum (CrossKDLoss's FCOS defaults).
+# held after tower conv 1. QualityFocalLoss with soft targets (weight 0.4) + IoU (weight 0.75),
+# averaged by the centerness-target sum (CrossKDLoss's FCOS defaults).
 _base_ = ['./crosskd_distiller.py']
 _hold = dict(
     cls_hold=dict(type='ModuleOutputs', source='bbox_head.cls_convs.1'),

@@ -5,15 +5,23 @@
 # theirs); the distiller checks them against the necks before training.
 # Hyperparameters: FGD's GFL and RetinaNet configs (FCOS configs override them).
 # The teacher runs backbone + neck only: type='NeckTeacherDistill'.
-_fgd_loss = dict(type='FGDLoss', student_channels=256, teacher_channels=256, temp=0.5,
-                 alpha_fgd=1e-3, beta_fgd=5e-4, gamma_fgd=5e-4, lambda_fgd=5e-6)
+_fgd_loss = dict(
+    type='FGDLoss',
+    student_channels=256,
+    teacher_channels=256,
+    temp=0.5,
+    alpha_fgd=1e-3,
+    beta_fgd=5e-4,
+    gamma_fgd=5e-4,
+    lambda_fgd=5e-6)
 fgd_distiller = dict(
     type='DenseHeadDistiller',
     student_recorders=dict(
         fpn=dict(type='ModuleOutputs', source='neck'),
         batch=dict(type='ModuleInputs', source='')),  # DetDataSamples: GT boxes, img_shape
     teacher_recorders=dict(fpn=dict(type='ModuleOutputs', source='neck')),
-    distill_losses={f'loss_fgd_fpn{i}': _fgd_loss for i in range(5)},
+    distill_losses={f'loss_fgd_fpn{i}': _fgd_loss
+                    for i in range(5)},
     loss_forward_mappings={
         f'loss_fgd_fpn{i}': dict(
             preds_S=dict(from_student=True, recorder='fpn', data_idx=i),

@@ -11,8 +11,13 @@ tbd_distiller = dict(
         fpn=dict(type='ModuleOutputs', source='neck'),
         head=dict(type='ModuleOutputs', source='bbox_head')),
     distill_losses=dict(
-        loss_tbd=dict(type='TBDLoss', hd_cls_weight=1.0, hd_reg_weight=1.0, tfd_weight=1.0,
-                      tfd_balance=0.5, pos_thr=0.5)),
+        loss_tbd=dict(
+            type='TBDLoss',
+            hd_cls_weight=1.0,
+            hd_reg_weight=1.0,
+            tfd_weight=1.0,
+            tfd_balance=0.5,
+            pos_thr=0.5)),
     loss_forward_mappings=dict(
         loss_tbd=dict(
             feats_S=dict(from_student=True, recorder='fpn'),

@@ -23,7 +23,9 @@ tid_distiller = dict(
             sfdm=dict(region_rule='and_xor'),
             # the feature loss: standardised features, MSE per location weighted by its
             # region (high, medium, low) and averaged over each level
-            region_weights=(2.0, 1.0, 1.0), region_norm='level', normalize=True,
+            region_weights=(2.0, 1.0, 1.0),
+            region_norm='level',
+            normalize=True,
             attention=False)),
     loss_forward_mappings=dict(
         loss_tid=dict(

@@ -45,10 +45,7 @@ student_model = dict(
         reg_max=16,
         loss_bbox=dict(type='GIoULoss', loss_weight=2.0)),
     train_cfg=dict(
-        assigner=dict(type='ATSSAssigner', topk=9),
-        allowed_border=-1,
-        pos_weight=-1,
-        debug=False),
+        assigner=dict(type='ATSSAssigner', topk=9), allowed_border=-1, pos_weight=-1, debug=False),
     test_cfg=dict(
         nms_pre=500,
         min_bbox_size=0,

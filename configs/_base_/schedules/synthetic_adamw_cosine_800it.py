@@ -13,6 +13,11 @@ optim_wrapper = dict(
     clip_grad=dict(max_norm=10, norm_type=2))
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.01, by_epoch=False, begin=0, end=warmup_iters),
-    dict(type='CosineAnnealingLR', eta_min=2e-5, by_epoch=False, begin=warmup_iters,
-         end=max_iters, T_max=max_iters - warmup_iters)
+    dict(
+        type='CosineAnnealingLR',
+        eta_min=2e-5,
+        by_epoch=False,
+        begin=warmup_iters,
+        end=max_iters,
+        T_max=max_iters - warmup_iters)
 ]

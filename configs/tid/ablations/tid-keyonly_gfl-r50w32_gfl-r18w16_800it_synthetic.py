@@ -1,3 +1,4 @@
-# TID ablation: key areas only, no weak areas (no learning dynamics). Everything else as the default TID config.
+# TID ablation: key areas only, no weak areas (no learning dynamics). Everything else as the
+# default TID config.
 _base_ = ['../tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py']
 model = dict(distiller=dict(distill_losses=dict(loss_tid=dict(ldam=dict(use_weak_areas=False)))))

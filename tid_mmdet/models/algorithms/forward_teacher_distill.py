@@ -34,8 +34,11 @@ class ForwardTeacherDistill(SingleTeacherDistill):
         **kwargs: ``SingleTeacherDistill`` arguments (``teacher_trainable`` must stay False).
     """
 
-    def __init__(self, teacher_ckpt: Optional[str] = None, teacher_head: str = 'bbox_head',
-                 init_student: bool = False, **kwargs) -> None:
+    def __init__(self,
+                 teacher_ckpt: Optional[str] = None,
+                 teacher_head: str = 'bbox_head',
+                 init_student: bool = False,
+                 **kwargs) -> None:
         if kwargs.get('teacher_trainable', False):
             raise ValueError(f'{type(self).__name__} runs a frozen teacher; use '
                              'SingleTeacherDistill for teacher_trainable=True')
@@ -54,8 +57,8 @@ class ForwardTeacherDistill(SingleTeacherDistill):
 
     def _load_teacher(self, ckpt: str) -> None:
         try:
-            load_checkpoint(self.teacher, ckpt, map_location='cpu',
-                            revise_keys=[(r'^module\.', '')])
+            load_checkpoint(
+                self.teacher, ckpt, map_location='cpu', revise_keys=[(r'^module\.', '')])
         except FileNotFoundError as err:  # mmengine's CheckpointLoader: no such local file
             raise FileNotFoundError(
                 f'teacher checkpoint not found: {ckpt!r} (model.teacher_ckpt). Train the teacher '
@@ -91,9 +94,11 @@ class ForwardTeacherDistill(SingleTeacherDistill):
         if not copied:
             raise ValueError('init_student=True but the teacher shares no parameter (name and '
                              'shape) with the student outside the backbone')
-        print_log(f'init_student: copied {len(copied)} teacher tensors (neck, head) into the '
-                  f'student; {len(mismatched)} differ in shape and were left: '
-                  f'{mismatched[:6]}{" ..." if len(mismatched) > 6 else ""}', logger='current')
+        print_log(
+            f'init_student: copied {len(copied)} teacher tensors (neck, head) into the '
+            f'student; {len(mismatched)} differ in shape and were left: '
+            f'{mismatched[:6]}{" ..." if len(mismatched) > 6 else ""}',
+            logger='current')
         return copied
 
     @torch.no_grad()

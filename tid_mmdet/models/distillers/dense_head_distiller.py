@@ -44,15 +44,22 @@ class DenseHeadDistiller(ConfigurableDistiller):
         **kwargs: ``ConfigurableDistiller`` arguments.
     """
 
-    def __init__(self, student_head: str = 'bbox_head', teacher_head: str = 'bbox_head',
-                 student_neck: str = 'neck', teacher_neck: str = 'neck',
-                 loss_weight: float = 1.0, **kwargs) -> None:
+    def __init__(self,
+                 student_head: str = 'bbox_head',
+                 teacher_head: str = 'bbox_head',
+                 student_neck: str = 'neck',
+                 teacher_neck: str = 'neck',
+                 loss_weight: float = 1.0,
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         if loss_weight < 0:
             raise ValueError(f'DenseHeadDistiller loss_weight must be >= 0, got {loss_weight}')
         self.loss_weight = float(loss_weight)
-        self.module_paths = dict(student_head=student_head, teacher_head=teacher_head,
-                                 student_neck=student_neck, teacher_neck=teacher_neck)
+        self.module_paths = dict(
+            student_head=student_head,
+            teacher_head=teacher_head,
+            student_neck=student_neck,
+            teacher_neck=teacher_neck)
         self._student = None  # plain reference, so the student is not registered twice
 
     def prepare_from_student(self, model: nn.Module) -> None:
@@ -75,8 +82,9 @@ class DenseHeadDistiller(ConfigurableDistiller):
             heads = tuple(
                 build_head_adapter(self._submodule(m, f'{side}_head', name), method)
                 for m, side in ((student, 'student'), (teacher, 'teacher')))
-        widths = tuple(getattr(self._submodule(m, f'{side}_neck', name), 'out_channels', None)
-                       for m, side in ((student, 'student'), (teacher, 'teacher')))
+        widths = tuple(
+            getattr(self._submodule(m, f'{side}_neck', name), 'out_channels', None)
+            for m, side in ((student, 'student'), (teacher, 'teacher')))
         return DetectorPair(heads[0], heads[1], widths[0], widths[1])
 
     def _submodule(self, model: nn.Module, key: str, loss_name: str) -> nn.Module:
@@ -89,8 +97,11 @@ class DenseHeadDistiller(ConfigurableDistiller):
                 f'{type(model).__name__} does not have; set distiller.{key}= to its attribute '
                 'path') from err
 
-    def get_record(self, recorder: str, from_student: bool,
-                   record_idx: Union[int, str] = 0, data_idx: Optional[int] = None,
+    def get_record(self,
+                   recorder: str,
+                   from_student: bool,
+                   record_idx: Union[int, str] = 0,
+                   data_idx: Optional[int] = None,
                    connector: Optional[str] = None,
                    connector_idx: Optional[int] = None) -> Union[List, object]:
         """As ``ConfigurableDistiller.get_record``; ``record_idx='all'`` gives every record."""
@@ -103,9 +114,10 @@ class DenseHeadDistiller(ConfigurableDistiller):
             side = 'student' if from_student else 'teacher'
             raise RuntimeError(f'the {side} recorder {recorder!r} recorded nothing this step: '
                                'its source module or method never ran; check its `source`')
-        return [super(DenseHeadDistiller, self).get_record(recorder, from_student, i, data_idx,
-                                                           connector, connector_idx)
-                for i in range(num)]
+        return [
+            super(DenseHeadDistiller, self).get_record(recorder, from_student, i, data_idx,
+                                                       connector, connector_idx) for i in range(num)
+        ]
 
     def compute_distill_losses(self) -> Dict:
         """As ``ConfigurableDistiller``; a loss that returns a dict adds its items as they are

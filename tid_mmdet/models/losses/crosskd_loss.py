@@ -66,8 +66,8 @@ class CrossKDLoss(DetectorLoss):
             raise ValueError(f"CrossKD dfl_class_reduction must be 'sum' or 'mean', got "
                              f'{dfl_class_reduction!r}')
         self.reused_idx = reused_teacher_head_idx
-        self.cfgs = dict(loss_cls_kd=loss_cls_kd, loss_reg_kd=loss_reg_kd,
-                         loss_center_kd=loss_center_kd)
+        self.cfgs = dict(
+            loss_cls_kd=loss_cls_kd, loss_reg_kd=loss_reg_kd, loss_center_kd=loss_center_kd)
         self.dfl_class_reduction = dfl_class_reduction
         self.loss_cls_kd = self.loss_reg_kd = self.loss_center_kd = None
         self._pair: Optional[DetectorPair] = None
@@ -127,12 +127,11 @@ class CrossKDLoss(DetectorLoss):
                              "student head's get_targets")
         avg = head_s.kd_avg_factor(tg)
         probs_t = cls_t.sigmoid()
-        losses = dict(loss_cls_kd=self.loss_cls_kd(cls_x, probs_t, weight=tg.label_weights,
-                                                   avg_factor=avg))
+        losses = dict(
+            loss_cls_kd=self.loss_cls_kd(cls_x, probs_t, weight=tg.label_weights, avg_factor=avg))
         # regression: every prior weighted by the teacher's confidence
         reg_w = probs_t.max(dim=1)[0] * (tg.label_weights > 0)
-        losses['loss_reg_kd'] = self._reg_loss(head_s, cross[1], head_outputs_T[1], tg, reg_w,
-                                               avg)
+        losses['loss_reg_kd'] = self._reg_loss(head_s, cross[1], head_outputs_T[1], tg, reg_w, avg)
         if self.loss_center_kd is not None:
             pos = (tg.labels >= 0) & (tg.labels < num_cls)
             ctr_x = levels_first(cross[2], 1).reshape(-1)[pos]
@@ -140,15 +139,15 @@ class CrossKDLoss(DetectorLoss):
             losses['loss_center_kd'] = self.loss_center_kd(ctr_x, ctr_t, avg_factor=tg.num_pos)
         return losses
 
-    def _reg_loss(self, head, bbox_x: Sequence[Tensor], bbox_t: Sequence[Tensor],
-                  tg: DenseTargets, weight: Tensor, avg: float) -> Tensor:
+    def _reg_loss(self, head, bbox_x: Sequence[Tensor], bbox_t: Sequence[Tensor], tg: DenseTargets,
+                  weight: Tensor, avg: float) -> Tensor:
         """Regression KD between cross-head and teacher predictions (P priors)."""
         pred_x = head.kd_regression(bbox_x, tg.priors)
         pred_t = head.kd_regression([b.detach() for b in bbox_t], tg.priors)
         if head.kd_reg_form == 'distribution':  # 4 sides per prior
             side_w = weight[:, None].expand(-1, 4).reshape(-1)
-            loss = self.loss_reg_kd(pred_x, pred_t, weight=side_w,
-                                    avg_factor=(4 * weight.sum()).clamp(min=1e-6))
+            loss = self.loss_reg_kd(
+                pred_x, pred_t, weight=side_w, avg_factor=(4 * weight.sum()).clamp(min=1e-6))
             bins = pred_x.size(-1)
             return loss * bins if self.dfl_class_reduction == 'sum' else loss
         return self.loss_reg_kd(pred_x, pred_t, weight=weight, avg_factor=avg)

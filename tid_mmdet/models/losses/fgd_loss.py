@@ -75,10 +75,8 @@ class _ContextBlock(nn.Module):
         super().__init__()
         self.conv_mask = nn.Conv2d(channels, 1, kernel_size=1)
         self.channel_add_conv = nn.Sequential(
-            nn.Conv2d(channels, channels // 2, kernel_size=1),
-            nn.LayerNorm([channels // 2, 1, 1]),
-            nn.ReLU(inplace=True),
-            nn.Conv2d(channels // 2, channels, kernel_size=1))
+            nn.Conv2d(channels, channels // 2, kernel_size=1), nn.LayerNorm([channels // 2, 1, 1]),
+            nn.ReLU(inplace=True), nn.Conv2d(channels // 2, channels, kernel_size=1))
         kaiming_init(self.conv_mask, mode='fan_in')
         constant_init(self.channel_add_conv[-1], val=0)  # GcBlock's last_zero_init
 

@@ -117,12 +117,14 @@ class TBDLoss(DetectorLoss):
         logits_s = images_first(head_outputs_S[0], num_cls)
         probs_t = images_first(head_outputs_T[0], num_cls).detach().sigmoid()
         kd_cls = quality_focal_loss_tensor_target(  # mmdet's QFL, soft targets: (B * N*A, )
-            logits_s.reshape(-1, num_cls), probs_t.reshape(-1, num_cls), beta=self.beta,
+            logits_s.reshape(-1, num_cls),
+            probs_t.reshape(-1, num_cls),
+            beta=self.beta,
             reduction='none').reshape(b, n * a)
         loss_hd_cls = (hs * kd_cls).sum() / num_pos
         reg_w = (hs * harmony_t.cls_quality.reshape(b, n * a)).reshape(-1)
-        loss_hd_reg = self.giou(preds_s.boxes.reshape(-1, 4), preds_t.boxes.reshape(-1, 4),
-                                weight=reg_w) / num_pos
+        loss_hd_reg = self.giou(
+            preds_s.boxes.reshape(-1, 4), preds_t.boxes.reshape(-1, 4), weight=reg_w) / num_pos
 
         # Task-decoupled Feature Distillation
         cls_region = harmony_t.cls_quality.amax(-1)  # (B, N)
@@ -142,13 +144,15 @@ class TBDLoss(DetectorLoss):
 
         with torch.no_grad():
             pos = harmony_t.reg_quality >= self.pos_thr
-            harmony_s = harmony_score(preds_s._replace(boxes=preds_s.boxes.detach(),
-                                                       scores=preds_s.scores.detach()),
-                                      gt_boxes, gt_valid)
+            harmony_s = harmony_score(
+                preds_s._replace(boxes=preds_s.boxes.detach(), scores=preds_s.scores.detach()),
+                gt_boxes, gt_valid)
             zero = harmony_t.score.new_zeros(())
             hs_t = harmony_t.score[pos].mean() if pos.any() else zero
             hs_s = harmony_s.score[pos].mean() if pos.any() else zero
-        return dict(loss_hd_cls=self.weights['hd_cls'] * loss_hd_cls,
-                    loss_hd_reg=self.weights['hd_reg'] * loss_hd_reg,
-                    loss_tfd=self.weights['tfd'] * loss_tfd,
-                    tbd_hs_teacher_pos=hs_t, tbd_hs_student_pos=hs_s)
+        return dict(
+            loss_hd_cls=self.weights['hd_cls'] * loss_hd_cls,
+            loss_hd_reg=self.weights['hd_reg'] * loss_hd_reg,
+            loss_tfd=self.weights['tfd'] * loss_tfd,
+            tbd_hs_teacher_pos=hs_t,
+            tbd_hs_student_pos=hs_s)

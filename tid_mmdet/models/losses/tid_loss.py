@@ -124,8 +124,10 @@ class TIDLoss(DetectorLoss):
         losses = dict(loss_tid=self.loss_weight * loss)
         for lvl, level_region in enumerate(region.split(sizes, dim=1)):
             shares = self.sfdm.region_shares(level_region)
-            losses.update({f'tid_l{lvl}_{name}': share
-                           for name, share in zip(REGION_NAMES, shares)})
+            losses.update({
+                f'tid_l{lvl}_{name}': share
+                for name, share in zip(REGION_NAMES, shares)
+            })
         return losses
 
     @torch.no_grad()
@@ -198,8 +200,8 @@ class TIDLoss(DetectorLoss):
             d = sq.mean(1)
         return d.flatten(1), extra
 
-    def feature_loss(self, feats_s: Sequence[Tensor], feats_t: Sequence[Tensor],
-                     region: Tensor, level_sizes: Sequence[int]) -> Tensor:
+    def feature_loss(self, feats_s: Sequence[Tensor], feats_t: Sequence[Tensor], region: Tensor,
+                     level_sizes: Sequence[int]) -> Tensor:
         """Region-weighted feature distance over all levels, averaged over the batch.
 
         Args:

@@ -59,8 +59,7 @@ def cross_head_forward(head_t: BaseHeadAdapter, cls_feats_s: Sequence[Tensor],
         centernesses)]``, each a per-level list.
     """
     outs = []
-    for lvl, (cs, rs, ct, rt) in enumerate(zip(cls_feats_s, reg_feats_s, cls_feats_t,
-                                               reg_feats_t)):
+    for lvl, (cs, rs, ct, rt) in enumerate(zip(cls_feats_s, reg_feats_s, cls_feats_t, reg_feats_t)):
         cls_feat, reg_feat = align_scale(cs, ct), align_scale(rs, rt)
         if reused_idx > 0:
             cls_feat, reg_feat = torch.relu(cls_feat), torch.relu(reg_feat)

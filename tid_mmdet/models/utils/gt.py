@@ -23,8 +23,8 @@ def pack_gt_instances(data_samples: Sequence, device=None) -> Tuple[Tensor, Tens
         boxes, labels = [b.to(device) for b in boxes], [lb.to(device) for lb in labels]
     valid = [torch.ones_like(lb, dtype=torch.bool) for lb in labels]
     return (pad_sequence(boxes, batch_first=True),
-            pad_sequence(labels, batch_first=True, padding_value=-1),
-            pad_sequence(valid, batch_first=True))
+            pad_sequence(labels, batch_first=True,
+                         padding_value=-1), pad_sequence(valid, batch_first=True))
 
 
 def max_iou(boxes: Tensor, gt_boxes: Tensor, gt_valid: Tensor) -> Tuple[Tensor, Tensor]:

@@ -15,7 +15,8 @@ class ATSSHeadAdapter(AnchorDeltasAdapter):
     head_types = (ATSSHead, )
     # CrossKD's configs/crosskd/crosskd_r50_atss_r101_fpn_1x_coco.py
     crosskd_defaults = crosskd_settings(
-        3, dict(type='mmdet.GIoULoss', loss_weight=1.0),
+        3,
+        dict(type='mmdet.GIoULoss', loss_weight=1.0),
         loss_center_kd=dict(type='mmdet.CrossEntropyLoss', use_sigmoid=True, loss_weight=1.0))
 
     def targets(self, recorded: tuple, featmap_sizes, batch: int) -> DenseTargets:

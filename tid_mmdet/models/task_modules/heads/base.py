@@ -131,14 +131,17 @@ class BaseHeadAdapter:
         sizes = [tuple(c.shape[-2:]) for c in cls_scores]
         b, device, dtype = cls_scores[0].size(0), cls_scores[0].device, cls_scores[0].dtype
         level_priors = head.prior_generator.grid_priors(sizes, dtype=dtype, device=device)
-        strides = torch.cat([p.new_full((len(p), 1), s[0])
-                             for p, s in zip(level_priors, head.prior_generator.strides)])
+        strides = torch.cat([
+            p.new_full((len(p), 1), s[0])
+            for p, s in zip(level_priors, head.prior_generator.strides)
+        ])
         reg = images_first(bbox_preds, self.reg_channels)
         boxes = self.decode_boxes(torch.cat(level_priors), strides, reg)
         num_priors = head.prior_generator.num_base_priors[0]
         scores = self.class_probs(images_first(cls_scores, head.cls_out_channels))
-        return DensePredictions(boxes.reshape(b, -1, num_priors, 4),
-                                scores.reshape(b, -1, num_priors, scores.size(-1)), sizes)
+        return DensePredictions(
+            boxes.reshape(b, -1, num_priors, 4), scores.reshape(b, -1, num_priors, scores.size(-1)),
+            sizes)
 
     # --- the detector's own sample criteria ------------------------------------------------
     def iou_thresholds(self) -> Optional[Tuple[float, float]]:
@@ -171,8 +174,8 @@ class BaseHeadAdapter:
     def grid_priors(self, featmap_sizes: Sequence[Tuple[int, int]], batch: int,
                     like: Tensor) -> Tensor:
         """(P, 4 or 2) priors of the batch in :class:`DenseTargets` order."""
-        priors = self.head.prior_generator.grid_priors(featmap_sizes, dtype=like.dtype,
-                                                       device=like.device)
+        priors = self.head.prior_generator.grid_priors(
+            featmap_sizes, dtype=like.dtype, device=like.device)
         return torch.cat([p.repeat(batch, 1) for p in priors])
 
     @staticmethod
@@ -181,8 +184,9 @@ class BaseHeadAdapter:
         """Flatten per-level targets; ``num_pos`` is averaged over processes (at least 1)."""
         flat_labels = levels_first(labels)
         num_pos = reduce_mean(torch.tensor(float(num_pos), device=flat_labels.device))
-        return DenseTargets(priors, flat_labels, levels_first(label_weights).float(),
-                            levels_first(bbox_targets, 4), num_pos.clamp(min=1.0).item())
+        return DenseTargets(priors, flat_labels,
+                            levels_first(label_weights).float(), levels_first(bbox_targets, 4),
+                            num_pos.clamp(min=1.0).item())
 
     # --- CrossKD -----------------------------------------------------------------------------
     def check_crosskd(self, reused_idx: int) -> None:
@@ -236,35 +240,40 @@ class AnchorDeltasAdapter(BaseHeadAdapter):
         return self.head.bbox_coder.encode_size
 
     def decode_boxes(self, priors: Tensor, strides: Tensor, reg: Tensor) -> Tensor:
-        return self.head.bbox_coder.decode(priors.repeat(reg.size(0), 1),
-                                           reg.reshape(-1, self.reg_channels))
+        return self.head.bbox_coder.decode(
+            priors.repeat(reg.size(0), 1), reg.reshape(-1, self.reg_channels))
 
 
 def targets_with_anchors(recorded: tuple) -> DenseTargets:
     """``get_targets`` of the ATSS family (ATSS, GFL): ``(anchors, labels, label_weights,
     bbox_targets, bbox_weights, avg_factor)`` per level."""
     anchors, labels, label_weights, bbox_targets, _, avg_factor = recorded[:6]
-    return BaseHeadAdapter.pack_targets(levels_first(anchors, 4), labels, label_weights,
-                                        bbox_targets, avg_factor)
+    return BaseHeadAdapter.pack_targets(
+        levels_first(anchors, 4), labels, label_weights, bbox_targets, avg_factor)
 
 
-def crosskd_settings(reused_idx: int, loss_reg_kd: Dict, cls_weight: float = 1.0,
+def crosskd_settings(reused_idx: int,
+                     loss_reg_kd: Dict,
+                     cls_weight: float = 1.0,
                      loss_center_kd: Optional[Dict] = None) -> Dict:
     """A head's official CrossKD settings: the tower index, mmdet's ``QualityFocalLoss`` with
     soft targets (beta 1) for the classes, the regression and centerness KD losses."""
     return dict(
         reused_teacher_head_idx=reused_idx,
-        loss_cls_kd=dict(type='mmdet.QualityFocalLoss', use_sigmoid=True, beta=1.0,
-                         loss_weight=cls_weight),
+        loss_cls_kd=dict(
+            type='mmdet.QualityFocalLoss', use_sigmoid=True, beta=1.0, loss_weight=cls_weight),
         loss_reg_kd=loss_reg_kd,
         loss_center_kd=loss_center_kd)
 
 
 def _adapters() -> Dict[type, type]:
     """head class -> adapter class, from every adapter registered in ``TASK_UTILS``."""
-    return {head_type: adapter for adapter in TASK_UTILS.module_dict.values()
-            if isinstance(adapter, type) and issubclass(adapter, BaseHeadAdapter)
-            for head_type in adapter.head_types}
+    return {
+        head_type: adapter
+        for adapter in TASK_UTILS.module_dict.values()
+        if isinstance(adapter, type) and issubclass(adapter, BaseHeadAdapter)
+        for head_type in adapter.head_types
+    }
 
 
 def crosskd_head_names() -> List[str]:

@@ -16,8 +16,8 @@ class FCOSHeadAdapter(BaseHeadAdapter):
     ``norm_on_bbox``) decoded from the point; centre-sampling assignment, no IoU criteria."""
     head_types = (FCOSHead, )
     # CrossKD's configs/crosskd/crosskd_r50_fcos_r101_fpn_gn-head_2x_coco.py
-    crosskd_defaults = crosskd_settings(2, dict(type='mmdet.IoULoss', loss_weight=0.75),
-                                        cls_weight=0.4)
+    crosskd_defaults = crosskd_settings(
+        2, dict(type='mmdet.IoULoss', loss_weight=0.75), cls_weight=0.4)
 
     def decode_boxes(self, priors: Tensor, strides: Tensor, reg: Tensor) -> Tensor:
         if self.head.norm_on_bbox and self.head.training:

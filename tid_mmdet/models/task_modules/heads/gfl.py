@@ -5,7 +5,8 @@ from mmdet.models.dense_heads import GFLHead
 from torch import Tensor
 
 from tid_mmdet.registry import TASK_UTILS
-from .base import BaseHeadAdapter, DenseTargets, crosskd_settings, levels_first, targets_with_anchors
+from .base import (BaseHeadAdapter, DenseTargets, crosskd_settings, levels_first,
+                   targets_with_anchors)
 
 
 @TASK_UTILS.register_module()
@@ -26,8 +27,8 @@ class GFLHeadAdapter(BaseHeadAdapter):
     def decode_boxes(self, priors: Tensor, strides: Tensor, reg: Tensor) -> Tensor:
         b, bins = reg.size(0), self.reg_channels
         dist = self.head.integral(reg.reshape(-1, bins)).reshape(b, -1, 4) * strides
-        return self.head.bbox_coder.decode(self.head.anchor_center(priors).repeat(b, 1),
-                                           dist.reshape(-1, 4))
+        return self.head.bbox_coder.decode(
+            self.head.anchor_center(priors).repeat(b, 1), dist.reshape(-1, 4))
 
     def targets(self, recorded: tuple, featmap_sizes, batch: int) -> DenseTargets:
         return targets_with_anchors(recorded)

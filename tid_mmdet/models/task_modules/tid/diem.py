@@ -49,13 +49,15 @@ class DIEM:
         cls_values (tuple[float]): Score_c for (class right, class wrong). Defaults to (2.0, 0.4).
     """
 
-    def __init__(self,
-                 tasks: str = 'both',
-                 thresholds: str = 'detector',
-                 pos_thr: float = 0.5,
-                 neg_thr: float = 0.4,
-                 reg_values: Sequence[float] = (2.0, 1.5, 0.4),
-                 cls_values: Sequence[float] = (2.0, 0.4)) -> None:
+    def __init__(
+        self,
+        tasks: str = 'both',
+        thresholds: str = 'detector',
+        pos_thr: float = 0.5,
+        neg_thr: float = 0.4,
+        reg_values: Sequence[float] = (2.0, 1.5, 0.4),
+        cls_values: Sequence[float] = (2.0, 0.4)
+    ) -> None:
         if tasks not in ('both', 'reg', 'cls'):
             raise ValueError(f"DIEM tasks must be 'both', 'reg' or 'cls', got {tasks!r}")
         if thresholds not in ('detector', 'fixed'):
@@ -76,8 +78,8 @@ class DIEM:
         r_mid, c_hit = self.reg_values[1], self.cls_values[0]
         return {'both': r_mid * c_hit, 'reg': r_mid, 'cls': c_hit}[self.tasks]
 
-    def iou_thresholds(self, detector_thrs: Optional[Tuple[float, float]] = None
-                       ) -> Tuple[float, float]:
+    def iou_thresholds(self,
+                       detector_thrs: Optional[Tuple[float, float]] = None) -> Tuple[float, float]:
         """(pos_thr, neg_thr) under the configured threshold mode.
 
         Args:
@@ -107,8 +109,7 @@ class DIEM:
         Returns:
             Tensor: (B, N) importance.
         """
-        score_r, score_c = self.task_scores(preds, gt_boxes, gt_labels, gt_valid,
-                                           detector_thrs)
+        score_r, score_c = self.task_scores(preds, gt_boxes, gt_labels, gt_valid, detector_thrs)
         if self.tasks == 'reg':
             score = score_r
         elif self.tasks == 'cls':
@@ -118,9 +119,12 @@ class DIEM:
         return score.amax(dim=-1)
 
     @torch.no_grad()
-    def task_scores(self, preds: DensePredictions, gt_boxes: Tensor, gt_labels: Tensor,
-                    gt_valid: Tensor, detector_thrs: Optional[Tuple[float, float]] = None
-                    ) -> Tuple[Tensor, Tensor]:
+    def task_scores(self,
+                    preds: DensePredictions,
+                    gt_boxes: Tensor,
+                    gt_labels: Tensor,
+                    gt_valid: Tensor,
+                    detector_thrs: Optional[Tuple[float, float]] = None) -> Tuple[Tensor, Tensor]:
         """Score_r and Score_c per prior, each (B, N, A)."""
         boxes, scores = preds.boxes, preds.scores
         b, n, a, _ = boxes.shape
@@ -137,6 +141,6 @@ class DIEM:
             matched_label = torch.full_like(matched, -1)
         pred_label = scores.argmax(dim=-1).reshape(b, n * a)
         c_hit, c_miss = self.cls_values
-        score_c = torch.where(pred_label == matched_label,
-                              iou_max.new_tensor(c_hit), iou_max.new_tensor(c_miss))
+        score_c = torch.where(pred_label == matched_label, iou_max.new_tensor(c_hit),
+                              iou_max.new_tensor(c_miss))
         return score_r.reshape(b, n, a), score_c.reshape(b, n, a)

@@ -33,7 +33,9 @@ class LDAM:
             True.
     """
 
-    def __init__(self, key_thr: Optional[float] = None, weak_delta: float = 0.0,
+    def __init__(self,
+                 key_thr: Optional[float] = None,
+                 weak_delta: float = 0.0,
                  use_weak_areas: bool = True) -> None:
         if weak_delta < 0:
             raise ValueError(f'LDAM weak_delta must be >= 0, got {weak_delta}: a negative gap '
@@ -41,7 +43,9 @@ class LDAM:
         self.key_thr, self.weak_delta, self.use_weak_areas = key_thr, weak_delta, use_weak_areas
 
     @torch.no_grad()
-    def __call__(self, score_t: Tensor, score_s: Tensor,
+    def __call__(self,
+                 score_t: Tensor,
+                 score_s: Tensor,
                  key_thr: Optional[float] = None) -> Tuple[Tensor, Tensor]:
         """Key areas K and weak areas W.
 
