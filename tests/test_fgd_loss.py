@@ -54,6 +54,15 @@ def test_masks_by_hand():
     assert torch.allclose(bg[1], torch.full((4, 4), 1 / 16))
 
 
+def test_box_scaling_in_the_official_order():
+    """x / w_img * W, as FGD: 120 / 800 * 100 = 15.000001 in float32, so the box's right and
+    bottom edges round up to cell 16 (x * (W / w_img) gives exactly 15.0: one cell less)."""
+    fg, _ = fgd_masks(
+        torch.tensor([[[0., 0., 120., 120.]]]), torch.tensor([[True]]),
+        torch.tensor([[800., 800.]]), (100, 100))
+    assert fg[0, 16, 16] == pytest.approx(1 / 17**2) and fg[0, 17, 17] == 0
+
+
 def test_loss_by_hand():
     # teacher 0 -> uniform teacher attention (S_t = 1, C_t = 1); student constant a -> its
     # attention is uniform too (attention loss 0); fresh context blocks are the identity

@@ -149,3 +149,30 @@ def test_level_normalised_loss_by_hand():
     assert level_loss(tid, feat_s, feat_t, region).item() == pytest.approx(expected)
     with pytest.raises(ValueError, match='region_norm'):
         TIDLoss(region_norm='box')
+
+
+def test_fgd_form_equals_fgd_focal_and_attention_terms():
+    """TID's FGD form with the regions "one box's cells" (high) and "the rest" (low), weights
+    (alpha, 0, beta) and FGD's gamma is FGD's foreground + background + attention loss."""
+    from tid_mmdet.models.losses import FGDLoss
+    from .utils import make_batch
+    torch.manual_seed(0)
+    feat_s, feat_t = torch.randn(2, 6, 8, 8), torch.randn(2, 6, 8, 8)
+    # 32 px images, 8 x 8 map: box (4, 4, 12, 20) covers rows 1..5 and columns 1..3 (inclusive)
+    _, samples = make_batch([[[4., 4., 12., 20.]], []], size=(32, 32))
+    fgd = FGDLoss(6, 6, alpha_fgd=1e-3, beta_fgd=5e-4, gamma_fgd=5e-4, lambda_fgd=0.0)
+    region = torch.full((2, 8, 8), 2)
+    region[0, 1:6, 1:4] = 0
+    tid = TIDLoss(
+        normalize=False,
+        attention=True,
+        channel_reduction='sum',
+        region_norm='region',
+        region_weights=(1e-3, 0.0, 5e-4),
+        temp=0.5,
+        gamma=5e-4)
+    expected = fgd(feat_s, feat_t, samples)
+    assert level_loss(tid, feat_s, feat_t, region.flatten(1)).item() == pytest.approx(
+        expected.item(), rel=1e-5)
+    with pytest.raises(ValueError, match='channel_reduction'):
+        TIDLoss(channel_reduction='max')

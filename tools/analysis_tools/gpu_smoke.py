@@ -35,7 +35,7 @@ import tid_mmdet  # noqa: F401  (compat fixes + registration; must precede mmraz
 from mmdet.registry import MODELS as MMDET_MODELS
 from mmdet.structures import DetDataSample
 from mmengine.config import Config
-from mmengine.logging import MMLogger
+from mmengine.logging import MessageHub, MMLogger
 from mmengine.optim import OptimWrapper
 from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
@@ -126,6 +126,18 @@ def drop_pretrained(node):
             drop_pretrained(value)
 
 
+def drop_built_pretrained(model):
+    """Clear ``Pretrained`` init configs of built modules: models named by
+    ``cfg_path='mmdet::...'`` are built from their own config files, out of
+    :func:`drop_pretrained`'s reach."""
+    for module in model.modules():
+        init = getattr(module, 'init_cfg', None)
+        if isinstance(init, (dict, list)):
+            holder = {'init_cfg': init}
+            drop_pretrained(holder)
+            module.init_cfg = holder['init_cfg']
+
+
 def build_model(cfg, keep_teacher_ckpt=False, pretrained=False):
     """Build ``cfg.model`` as the tests do (MMRazor's registry for ``_scope_='mmrazor'``
     algorithms, mmdet's otherwise, e.g. mmdet's LD detector), then ``init_weights()`` as the
@@ -149,6 +161,8 @@ def build_model(cfg, keep_teacher_ckpt=False, pretrained=False):
                 model = RAZOR_MODELS.build(model_cfg)
             else:
                 model = MMDET_MODELS.build(model_cfg)
+            if not pretrained:
+                drop_built_pretrained(model)
             model.init_weights()
     finally:
         logger.setLevel(level)
@@ -225,6 +239,7 @@ def smoke_one(path, args, device):
     cfg = Config.fromfile(path)
     model = build_model(cfg, args.keep_teacher_ckpt, args.pretrained).to(device)
     model.train()
+    MessageHub.get_current_instance().update_info('epoch', 0)  # the Runner's (TOOD reads it)
     for name, t in list(model.named_parameters()) + list(model.named_buffers()):
         if t.device != device:
             raise RuntimeError(f'{name} stayed on {t.device} after .to({device})')

@@ -30,6 +30,7 @@ ABLATIONS = OrderedDict([
 # selectable, not run by default
 EXTRA = OrderedDict([
     ('fgd-initstudent', f'configs/fgd/fgd-initstudent_{PAIR}.py'),
+    ('tid-fgdform', f'configs/tid/ablations/tid-fgdform_{PAIR}.py'),
 ])
 ALL = OrderedDict(list(METHODS.items()) + list(ABLATIONS.items()) + list(EXTRA.items()))
 DEFAULT = list(METHODS) + list(ABLATIONS)
@@ -49,6 +50,7 @@ LABELS = {
     'tid-regionmean': 'TID, region means, low x0.2',
     'tid-noregions': 'TID, no regions (1, 1, 1)',
     'fgd-initstudent': 'FGD + init_student',
+    'tid-fgdform': 'TID, FGD form (raw features)',
 }
 
 

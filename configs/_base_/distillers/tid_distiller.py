@@ -34,3 +34,17 @@ tid_distiller = dict(
             head_outputs_S=dict(from_student=True, recorder='head'),
             head_outputs_T=dict(from_student=False, recorder='head'),
             data_samples=dict(from_student=True, recorder='batch', data_idx=1))))
+
+# TID's FGD form (docs/method.md, "SFDM"): its regions inside FGD's raw-feature focal loss, for
+# ImageNet-initialised detectors whose FPN features have the scale FGD's weights were tuned for.
+# Weights: high 2x FGD's foreground alpha, medium = alpha, low = FGD's background beta; FGD's
+# attention (T 0.5) and attention-transfer gamma. Select it with
+# model.distiller.distill_losses.loss_tid=dict(tid_distiller_fgd_form) (configs/tid/tid-fgdform_*).
+tid_distiller_fgd_form = dict(
+    normalize=False,
+    attention=True,
+    channel_reduction='sum',
+    region_norm='region',
+    region_weights=(2e-3, 1e-3, 5e-4),
+    temp=0.5,
+    gamma=5e-4)

@@ -1,17 +1,41 @@
 """Single-teacher distillation whose frozen teacher runs forward only (no teacher losses, no
 label assignment): ``ForwardTeacherDistill`` (backbone, neck and dense head) and
 ``NeckTeacherDistill`` (backbone and neck, for losses that read neck features only)."""
+import re
 import warnings
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import torch
-from mmengine.logging import print_log
-from mmengine.runner import load_checkpoint
+from mmengine.logging import MessageHub, print_log
+from mmengine.runner import CheckpointLoader, load_state_dict
 from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from torch import Tensor
 
 from tid_mmdet.registry import MODELS
+
+
+def check_teacher_state(teacher: torch.nn.Module, state: Dict[str, Tensor], ckpt: str) -> None:
+    """Refuse a checkpoint that does not hold this teacher: every parameter and buffer of the
+    teacher must be in it with its shape (extra keys, e.g. an EMA copy, are allowed).
+
+    Raises:
+        ValueError: naming how many teacher keys matched and the first mismatches.
+    """
+    own = teacher.state_dict()
+    missing = [k for k in own if k not in state]
+    mismatched = [
+        f'{k} {tuple(state[k].shape)} vs {tuple(v.shape)}' for k, v in own.items()
+        if k in state and hasattr(state[k], 'shape') and state[k].shape != v.shape
+    ]
+    if missing or mismatched:
+        matched = len(own) - len(missing) - len(mismatched)
+        raise ValueError(
+            f'the teacher checkpoint {ckpt!r} does not fit the teacher model: {matched} of '
+            f'{len(own)} teacher keys match; missing {len(missing)} (first: {missing[:3]}), '
+            f'shape mismatches {len(mismatched)} (first: {mismatched[:3]}). Point '
+            'model.teacher_ckpt at a checkpoint of the configured teacher (or configure the '
+            'teacher the checkpoint was trained as).')
 
 
 @MODELS.register_module()
@@ -57,8 +81,7 @@ class ForwardTeacherDistill(SingleTeacherDistill):
 
     def _load_teacher(self, ckpt: str) -> None:
         try:
-            load_checkpoint(
-                self.teacher, ckpt, map_location='cpu', revise_keys=[(r'^module\.', '')])
+            checkpoint = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
         except FileNotFoundError as err:  # mmengine's CheckpointLoader: no such local file
             raise FileNotFoundError(
                 f'teacher checkpoint not found: {ckpt!r} (model.teacher_ckpt). Train the teacher '
@@ -68,6 +91,10 @@ class ForwardTeacherDistill(SingleTeacherDistill):
         except Exception as err:  # unreadable, truncated, not a checkpoint
             raise RuntimeError(f'could not read the teacher checkpoint {ckpt!r} '
                                f'(model.teacher_ckpt): {type(err).__name__}: {err}') from err
+        state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
+        state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
+        check_teacher_state(self.teacher, state, ckpt)
+        load_state_dict(self.teacher, state, strict=False, logger='current')
         self.teacher._is_init = True  # keep the runner's init_weights() off the teacher
 
     def init_weights(self) -> None:
@@ -100,6 +127,20 @@ class ForwardTeacherDistill(SingleTeacherDistill):
             f'{mismatched[:6]}{" ..." if len(mismatched) > 6 else ""}',
             logger='current')
         return copied
+
+    def parse_losses(self, losses: Dict) -> tuple:
+        """As ``BaseModel.parse_losses``, but a non-finite loss stops training *before* the
+        optimizer step, naming the iteration and the terms, so no weight is ever updated from
+        such a batch (the last checkpoint stays finite)."""
+        loss, log_vars = super().parse_losses(losses)
+        if self.training and not torch.isfinite(loss):
+            bad = [k for k, v in log_vars.items() if not torch.isfinite(torch.as_tensor(v)).all()]
+            iteration = MessageHub.get_current_instance().get_info('iter')
+            raise FloatingPointError(
+                f'non-finite loss at iteration {iteration}: {", ".join(bad)}. The weights were '
+                'not updated from this batch. Look for non-finite inputs or annotations, or a '
+                'too large loss weight or learning rate; resume from the last checkpoint.')
+        return loss, log_vars
 
     @torch.no_grad()
     def teacher_forward(self, batch_inputs: Tensor) -> None:

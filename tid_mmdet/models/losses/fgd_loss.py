@@ -12,7 +12,8 @@ own context modules). With ``F_S`` (student, after the optional 1x1 align conv) 
 * attention ``A(F)``: spatial ``S = H W softmax_hw(mean_c |F| / T)``, channel
   ``Ch = C softmax_c(mean_hw |F| / T)``;
 * masks from the GT boxes scaled to the feature map by ``img_shape`` (after resize, before
-  padding): ``x1' = floor(x1 W / w_img)``, ``x2' = ceil(x2 W / w_img)`` (same for y), box weight
+  padding): ``x1' = floor(x1 / w_img * W)``, ``x2' = ceil(x2 / w_img * W)`` (same for y, in
+  this order, as the official code), box weight
   ``1 / ((y2' - y1' + 1)(x2' - x1' + 1))`` on rows ``y1'..y2'`` and columns ``x1'..x2'``
   (inclusive, clipped to the map), the max over overlapping boxes -> ``M_fg``; ``M_bg = 1``
   off the boxes, normalised to sum 1 per image (0 boxes: ``1 / (H W)``);
@@ -51,8 +52,9 @@ def fgd_masks(gt_boxes: Tensor, gt_valid: Tensor, img_shapes: Tensor,
     """
     h, w = featmap_size
     n = gt_boxes.size(0)
-    scale = torch.stack([w / img_shapes[:, 1], h / img_shapes[:, 0]], 1).repeat(1, 2)  # (N, 4)
-    boxes = gt_boxes * scale[:, None, :].to(gt_boxes)
+    # the official order, x / w_img * W: the rounding at exact cell edges matches FGD's masks
+    img_wh = img_shapes.flip(1).repeat(1, 2)[:, None, :].to(gt_boxes)  # (N, 1, 4)
+    boxes = gt_boxes / img_wh * gt_boxes.new_tensor([w, h, w, h])
     x1, y1 = boxes[..., 0].floor(), boxes[..., 1].floor()
     x2, y2 = boxes[..., 2].ceil(), boxes[..., 3].ceil()
     area = 1.0 / ((y2 - y1 + 1) * (x2 - x1 + 1))  # (N, M), of the unclipped extent

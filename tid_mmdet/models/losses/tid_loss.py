@@ -20,6 +20,18 @@ are our documented choices (``docs/method.md``):
   over its level: ``L = sum_l mean_b sum_{p in l} w_r(p) d_p / (H_l W_l)``;
   ``region_norm='region'``: each region averaged over its own locations:
   ``L = sum_l mean_b sum_r w_r sum_{p in R_r} d_p / max(1, |R_r|)``.
+
+Two forms are configured (``configs/_base_/distillers/tid_distiller.py`` and its
+``tid_distiller_fgd_form`` variant):
+
+* the default, standardised features (``normalize=True``, mean over channels, level mean,
+  weights (2, 1, 1));
+* the **FGD form**, the paper's description of TID as a feature-decoupling part of existing
+  feature losses: FGD's raw-feature focal loss with TID's regions in place of FGD's box masks
+  (``normalize=False``, ``attention=True``, ``channel_reduction='sum'``, ``region_norm='region'``,
+  FGD-scale weights). With the regions "box cells" (high) and "the rest" (low), weights
+  ``(alpha, 0, beta)`` and FGD's ``gamma``, it equals FGD's focal plus attention terms of a
+  one-box image (tested).
 """
 from typing import Dict, Optional, Sequence
 
@@ -58,6 +70,7 @@ class TIDLoss(DetectorLoss):
             False.
         temp (float): attention temperature (FGD: 0.5).
         gamma (float): attention-transfer weight (FGD: 5e-4).
+        channel_reduction (str): 'mean' over channels (default) or 'sum' (FGD's focal loss).
         student_channels (int, optional): student neck width, when it differs from the
             teacher's: adds a 1x1 align conv shared by all levels (as FGD's ``align``).
         teacher_channels (int, optional): teacher neck width (with ``student_channels``).
@@ -73,6 +86,7 @@ class TIDLoss(DetectorLoss):
                  region_norm: str = 'level',
                  normalize: bool = True,
                  attention: bool = False,
+                 channel_reduction: str = 'mean',
                  temp: float = 0.5,
                  gamma: float = 5e-4,
                  student_channels: Optional[int] = None,
@@ -90,7 +104,11 @@ class TIDLoss(DetectorLoss):
         self.sfdm = _build(sfdm, 'SFDM')
         self.region_weights = tuple(float(w) for w in region_weights)
         self.region_norm, self.normalize = region_norm, normalize
+        if channel_reduction not in ('mean', 'sum'):
+            raise ValueError(f"TIDLoss channel_reduction must be 'mean' or 'sum', got "
+                             f'{channel_reduction!r}')
         self.attention, self.temp, self.gamma = attention, temp, gamma
+        self.channel_reduction = channel_reduction
         self.loss_weight = loss_weight
         self.align = build_align_conv('TIDLoss', student_channels, teacher_channels)
         self._pair: Optional[DetectorPair] = None
@@ -144,9 +162,13 @@ class TIDLoss(DetectorLoss):
                 raise ValueError(f'TID: head feature maps differ (teacher '
                                  f'{preds_t.featmap_sizes}, student {preds_s.featmap_sizes}); '
                                  'use the same strides')
-            gt = pack_gt_instances(data_samples, device=preds_t.boxes.device)
-            score_t = self.diem(preds_t, *gt, detector_thrs=head_t.iou_thresholds())
-            score_s = self.diem(preds_s, *gt, detector_thrs=head_s.iou_thresholds())
+            gt_boxes, gt_labels, gt_valid = pack_gt_instances(
+                data_samples, device=preds_t.boxes.device)
+            sizes, neg = preds_t.featmap_sizes, self.diem.neg_thr
+            score_t = self.diem(preds_t, gt_boxes, gt_labels, gt_valid,
+                                head_t.detector_thresholds(gt_boxes, gt_valid, sizes, neg))
+            score_s = self.diem(preds_s, gt_boxes, gt_labels, gt_valid,
+                                head_s.detector_thresholds(gt_boxes, gt_valid, sizes, neg))
         with record_function('TID.LDAM'):
             key, weak = self.ldam(score_t, score_s, key_thr=self.diem.key_score)
         with record_function('TID.SFDM'):
@@ -191,13 +213,14 @@ class TIDLoss(DetectorLoss):
         if self.attention:
             with torch.no_grad():
                 s_t, c_t = fgd_attention(feat_t, self.temp)
-            d = (sq * c_t[:, :, None, None]).mean(1) * s_t
+            sq = sq * c_t[:, :, None, None]
+            d = (sq.sum(1) if self.channel_reduction == 'sum' else sq.mean(1)) * s_t
             if self.gamma > 0:
                 s_s, c_s = fgd_attention(feat_s, self.temp)
                 b = feat_s.size(0)
                 extra = self.gamma * ((s_s - s_t).abs().sum() + (c_s - c_t).abs().sum()) / b
         else:
-            d = sq.mean(1)
+            d = sq.sum(1) if self.channel_reduction == 'sum' else sq.mean(1)
         return d.flatten(1), extra
 
     def feature_loss(self, feats_s: Sequence[Tensor], feats_t: Sequence[Tensor], region: Tensor,

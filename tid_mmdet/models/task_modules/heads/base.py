@@ -16,6 +16,7 @@ from mmdet.utils import reduce_mean
 from torch import Tensor, nn
 
 from tid_mmdet.registry import TASK_UTILS
+from .criteria import assigner_thresholds
 
 
 class DensePredictions(NamedTuple):
@@ -144,20 +145,34 @@ class BaseHeadAdapter:
             sizes)
 
     # --- the detector's own sample criteria ------------------------------------------------
-    def iou_thresholds(self) -> Optional[Tuple[float, float]]:
-        """The head's fixed positive / negative IoU thresholds, or None where its assignment
-        is adaptive or centre-based (callers then use their configured defaults).
-
-        ``MaxIoUAssigner`` defines ``pos_iou_thr`` and ``neg_iou_thr`` (a ``(low, high)``
-        range counts by its upper end).
-        """
+    def criteria_assigner(self) -> Optional[dict]:
+        """The assigner config whose IoU criteria DIEM scores against (``train_cfg.assigner``;
+        None without a training config)."""
         train_cfg = getattr(self.head, 'train_cfg', None) or {}
-        assigner = train_cfg.get('assigner', None) or {}
-        if assigner.get('type', '') not in ('MaxIoUAssigner', 'mmdet.MaxIoUAssigner'):
-            return None
-        neg = assigner['neg_iou_thr']
-        neg = max(neg) if isinstance(neg, (tuple, list)) else neg
-        return float(assigner['pos_iou_thr']), float(neg)
+        return train_cfg.get('assigner', None)
+
+    def criteria_priors(self, featmap_sizes: Sequence[Tuple[int, int]],
+                        device: torch.device) -> List[Tensor]:
+        """Per level (n_l, 4) boxes the assigner's criteria are computed on (its anchors)."""
+        return self.head.prior_generator.grid_priors(featmap_sizes, device=device)
+
+    def detector_thresholds(self, gt_boxes: Tensor, gt_valid: Tensor,
+                            featmap_sizes: Sequence[Tuple[int, int]],
+                            neg_thr: float) -> Optional[Tuple[Tensor, Tensor]]:
+        """The detector's own positive and negative IoU criteria for every GT box
+        (:mod:`.criteria`), or None where its assigner has none.
+
+        Args:
+            gt_boxes (Tensor): (B, M, 4) xyxy, padded. gt_valid (Tensor): (B, M) bool.
+            featmap_sizes (list[tuple[int, int]]): (H_l, W_l) per level.
+            neg_thr (float): negative criterion of assigners that define none (ATSS).
+
+        Returns:
+            tuple[Tensor, Tensor] | None: positive and negative thresholds, (B, M) each.
+        """
+        return assigner_thresholds(self.criteria_assigner(),
+                                   lambda: self.criteria_priors(featmap_sizes, gt_boxes.device),
+                                   gt_boxes, gt_valid, neg_thr)
 
     # --- label assignment recorded from the head's get_targets ------------------------------
     def targets(self, recorded: tuple, featmap_sizes: Sequence[Tuple[int, int]],

@@ -1,5 +1,5 @@
 """Head adapter of mmdet's ``FCOSHead`` (FCOS, arXiv 1904.01355)."""
-from typing import Tuple
+from typing import List, Sequence, Tuple
 
 import torch
 from mmdet.models.dense_heads import FCOSHead
@@ -13,11 +13,25 @@ from .base import BaseHeadAdapter, DenseTargets, crosskd_settings, levels_first
 @TASK_UTILS.register_module()
 class FCOSHeadAdapter(BaseHeadAdapter):
     """FCOS: one point per location, side distances (in stride units while training with
-    ``norm_on_bbox``) decoded from the point; centre-sampling assignment, no IoU criteria."""
+    ``norm_on_bbox``) decoded from the point; centre-sampling assignment, no IoU criterion (DIEM
+    uses ATSS's statistic on an ``8 x stride`` square per point)."""
     head_types = (FCOSHead, )
     # CrossKD's configs/crosskd/crosskd_r50_fcos_r101_fpn_gn-head_2x_coco.py
     crosskd_defaults = crosskd_settings(
         2, dict(type='mmdet.IoULoss', loss_weight=0.75), cls_weight=0.4)
+
+    def criteria_assigner(self) -> dict:
+        """Centre sampling has no IoU criterion: ATSS's, as its paper relates FCOS to anchors."""
+        return dict(type='ATSSAssigner', topk=9)
+
+    def criteria_priors(self, featmap_sizes: Sequence[Tuple[int, int]],
+                        device: torch.device) -> List[Tensor]:
+        """Square boxes of side 8 x stride centred on the points (ATSS's anchor of FCOS)."""
+        points = self.head.prior_generator.grid_priors(featmap_sizes, device=device)
+        return [
+            torch.cat([p - 4 * s[0], p + 4 * s[0]], 1)
+            for p, s in zip(points, self.head.prior_generator.strides)
+        ]
 
     def decode_boxes(self, priors: Tensor, strides: Tensor, reg: Tensor) -> Tensor:
         if self.head.norm_on_bbox and self.head.training:

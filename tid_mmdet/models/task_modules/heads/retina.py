@@ -12,7 +12,7 @@ from .base import AnchorDeltasAdapter, DenseTargets, crosskd_settings
 class RetinaHeadAdapter(AnchorDeltasAdapter):
     """RetinaNet: A anchors per location (a location takes the best anchor's score where
     callers reduce), deltas decoded with the head's ``bbox_coder``; ``MaxIoUAssigner``, whose
-    fixed thresholds :meth:`iou_thresholds` reports."""
+    fixed thresholds :meth:`detector_thresholds` reports."""
     head_types = (RetinaHead, )
     # CrossKD's configs/crosskd/crosskd_r50_retinanet_r101_fpn_2x_coco.py
     crosskd_defaults = crosskd_settings(3, dict(type='mmdet.GIoULoss', loss_weight=1.0))

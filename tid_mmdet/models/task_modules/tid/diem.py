@@ -10,18 +10,22 @@ own predictions (teacher and student are scored separately):
                 r_mid (1.5) if neg_thr < IoU_max < pos_thr
                 r_neg (0.4) if IoU_max <= neg_thr
 
-  ``pos_thr`` / ``neg_thr`` are the detector's own assigner thresholds where it has fixed ones
-  (``MaxIoUAssigner``) and configurable defaults (0.5 / 0.4) where its assignment is adaptive
-  (ATSS, GFL) or centre-based (FCOS), or always the defaults with ``thresholds='fixed'``.
+  ``pos_thr`` / ``neg_thr`` are the detector's own criteria for the GT that gives ``IoU_max``
+  (``thresholds='detector'``, the head adapter's ``detector_thresholds``: MaxIoUAssigner's fixed
+  ones, ATSS's adaptive per-GT one; see ``heads/criteria.py``), or the configured ``pos_thr`` /
+  ``neg_thr`` (0.5 / 0.4) for every head with ``thresholds='fixed'`` (ablation) and for a head
+  without criteria.
 * classification score ``Score_c``: ``c_hit`` (2.0) if the predicted class (argmax of the class
-  scores) equals the class of the ground truth that gives ``IoU_max``, else ``c_miss`` (0.4);
-  locations of images without ground truth always miss.
+  scores) equals the class of the ground truth that gives ``IoU_max``, else ``c_miss`` (0.4). A
+  location in the negative band (``IoU_max <= neg_thr``, including IoU 0 with every GT) is matched
+  to no object and misses, as do the locations of images without ground truth.
 * importance ``Score = Score_r * Score_c`` (``tasks='both'``), or one factor alone for the
   ``tasks='reg'`` / ``'cls'`` ablations. With several priors per location (RetinaNet) the location
   takes the best prior's score.
 
 The values of ``Score_r`` are the paper's; the ``Score_c`` rule and values, the default
-thresholds for ATSS/GFL/FCOS and the prior reduction are our choices (``docs/method.md``).
+criteria of FCOS and TOOD, the negative criterion of ATSS and the prior reduction are our choices
+(``docs/method.md``).
 Everything runs under ``torch.no_grad()``.
 """
 from typing import Optional, Sequence, Tuple
@@ -32,6 +36,7 @@ from torch import Tensor
 from tid_mmdet.registry import TASK_UTILS
 from ...utils import max_iou
 from ..heads import DensePredictions
+from ..heads.criteria import fixed_thresholds
 
 
 @TASK_UTILS.register_module()
@@ -78,17 +83,21 @@ class DIEM:
         r_mid, c_hit = self.reg_values[1], self.cls_values[0]
         return {'both': r_mid * c_hit, 'reg': r_mid, 'cls': c_hit}[self.tasks]
 
-    def iou_thresholds(self,
-                       detector_thrs: Optional[Tuple[float, float]] = None) -> Tuple[float, float]:
-        """(pos_thr, neg_thr) under the configured threshold mode.
+    def iou_thresholds(
+            self,
+            gt_valid: Tensor,
+            detector_thrs: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Tensor]:
+        """Positive and negative IoU thresholds of every GT, (B, M) each, under the configured
+        threshold mode.
 
         Args:
-            detector_thrs (tuple[float, float], optional): the head's own criteria
-                (``BaseHeadAdapter.iou_thresholds``); None where it has no fixed ones.
+            gt_valid (Tensor): (B, M) bool.
+            detector_thrs (tuple[Tensor, Tensor], optional): the head's own criteria per GT
+                (``BaseHeadAdapter.detector_thresholds``); None where it has none.
         """
         if self.thresholds == 'detector' and detector_thrs is not None:
             return detector_thrs
-        return self.pos_thr, self.neg_thr
+        return fixed_thresholds(self.pos_thr, self.neg_thr, gt_valid)
 
     @torch.no_grad()
     def __call__(self,
@@ -96,7 +105,7 @@ class DIEM:
                  gt_boxes: Tensor,
                  gt_labels: Tensor,
                  gt_valid: Tensor,
-                 detector_thrs: Optional[Tuple[float, float]] = None) -> Tensor:
+                 detector_thrs: Optional[Tuple[Tensor, Tensor]] = None) -> Tensor:
         """Importance of every location.
 
         Args:
@@ -104,7 +113,8 @@ class DIEM:
             gt_boxes (Tensor): (B, M, 4) xyxy, padded to the largest M in the batch.
             gt_labels (Tensor): (B, M) long.
             gt_valid (Tensor): (B, M) bool, False for padding.
-            detector_thrs (tuple[float, float], optional): the head's own IoU criteria.
+            detector_thrs (tuple[Tensor, Tensor], optional): the head's own IoU criteria,
+                positive and negative threshold of every GT, (B, M) each.
 
         Returns:
             Tensor: (B, N) importance.
@@ -124,21 +134,28 @@ class DIEM:
                     gt_boxes: Tensor,
                     gt_labels: Tensor,
                     gt_valid: Tensor,
-                    detector_thrs: Optional[Tuple[float, float]] = None) -> Tuple[Tensor, Tensor]:
+                    detector_thrs: Optional[Tuple[Tensor, Tensor]] = None) -> Tuple[Tensor, Tensor]:
         """Score_r and Score_c per prior, each (B, N, A)."""
         boxes, scores = preds.boxes, preds.scores
         b, n, a, _ = boxes.shape
         iou_max, matched = max_iou(boxes.reshape(b, n * a, 4), gt_boxes, gt_valid)
-        pos_thr, neg_thr = self.iou_thresholds(detector_thrs)
+        has_gt = matched >= 0
+        if gt_valid.size(1):  # the criteria of each location's GT (no GT: IoU 0, negative)
+            pos_thr, neg_thr = self.iou_thresholds(gt_valid, detector_thrs)
+            idx = matched.clamp(min=0)
+            pos_thr = pos_thr.gather(1, idx).masked_fill(~has_gt, 1.0)
+            neg_thr = neg_thr.gather(1, idx).masked_fill(~has_gt, 0.0)
+            matched_label = gt_labels.gather(1, idx)
+        else:
+            pos_thr, neg_thr = iou_max.new_ones(()), iou_max.new_zeros(())
+            matched_label = torch.full_like(matched, -1)
         r_pos, r_mid, r_neg = self.reg_values
+        negative = (iou_max <= neg_thr) & (iou_max < pos_thr)
         score_r = torch.full_like(iou_max, r_mid)
         score_r[iou_max >= pos_thr] = r_pos
-        score_r[(iou_max <= neg_thr) & (iou_max < pos_thr)] = r_neg
-        if gt_labels.numel():
-            matched_label = gt_labels.gather(1, matched.clamp(min=0))
-            matched_label[matched < 0] = -1
-        else:
-            matched_label = torch.full_like(matched, -1)
+        score_r[negative] = r_neg
+        # background (the negative band, IoU 0 included) is matched to no object
+        matched_label = matched_label.masked_fill(negative | ~has_gt, -1)
         pred_label = scores.argmax(dim=-1).reshape(b, n * a)
         c_hit, c_miss = self.cls_values
         score_c = torch.where(pred_label == matched_label, iou_max.new_tensor(c_hit),
