@@ -4,13 +4,12 @@ import pytest
 import torch
 from mmdet.models.task_modules.assigners import ATSSAssigner
 from mmdet.models.task_modules.prior_generators import AnchorGenerator
-from mmdet.registry import MODELS
 from mmdet.structures.bbox import bbox_overlaps
-from mmengine.registry import init_default_scope
 from mmengine.structures import InstanceData
 
 from tid_mmdet.models.task_modules.heads import build_head_adapter
 from tid_mmdet.models.task_modules.heads.criteria import atss_thresholds
+from .utils import build_tiny_head
 
 SIZES = [(16, 16), (8, 8), (4, 4)]
 STRIDES = [8, 16, 32]
@@ -62,15 +61,7 @@ def test_atss_threshold_is_mean_plus_std_of_the_candidates_and_matches_mmdet():
 
 
 def build(cfg):
-    init_default_scope('mmdet')
-    return MODELS.build(
-        dict(
-            num_classes=3,
-            in_channels=8,
-            feat_channels=8,
-            stacked_convs=1,
-            norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
-            **cfg))
+    return build_tiny_head(cfg)
 
 
 ANCHORS = dict(

@@ -2,10 +2,9 @@
 adapter, and the clear error for unsupported heads."""
 import pytest
 import torch
-from mmdet.registry import MODELS
-from mmengine.registry import init_default_scope
 
 from tid_mmdet.models.task_modules.heads import build_head_adapter
+from .utils import build_tiny_head
 
 SIZES = [(4, 4), (2, 2)]
 STRIDES = [8, 16]
@@ -14,15 +13,7 @@ ANCHORS = dict(
 
 
 def build(cfg):
-    init_default_scope('mmdet')
-    return MODELS.build(
-        dict(
-            num_classes=3,
-            in_channels=8,
-            feat_channels=8,
-            stacked_convs=1,
-            norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
-            **cfg))
+    return build_tiny_head(cfg)
 
 
 def outputs(head, num_priors, reg_dim, fill=0.0):

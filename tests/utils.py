@@ -50,3 +50,18 @@ def flatten(d, prefix=''):
         else:
             out[f'{prefix}{k}'] = v
     return out
+
+
+def build_tiny_head(cfg):
+    """A tiny mmdet dense head (3 classes, 8 channels, 1 stacked conv, GN) from ``cfg``."""
+    from mmdet.registry import MODELS
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmdet')
+    return MODELS.build(
+        dict(
+            num_classes=3,
+            in_channels=8,
+            feat_channels=8,
+            stacked_convs=1,
+            norm_cfg=dict(type='GN', num_groups=4, requires_grad=True),
+            **cfg))
