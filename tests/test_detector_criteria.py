@@ -121,3 +121,11 @@ def test_heads_without_a_training_config_have_no_criteria():
     adapter = build_head_adapter(build(dict(type='ATSSHead', anchor_generator=ANCHORS)))
     gt, valid = gt_batch()
     assert adapter.detector_thresholds(gt, valid, SIZES, neg_thr=0.4) is None
+
+
+def test_same_criteria_is_computed_once_only_where_equal():
+    gfl_a, gfl_b = (build_head_adapter(build(HEADS['gfl'])) for _ in range(2))
+    assert gfl_a.same_criteria(gfl_b)
+    other = dict(HEADS['gfl'], anchor_generator=dict(ANCHORS, octave_base_scale=4))
+    assert not gfl_a.same_criteria(build_head_adapter(build(other)))
+    assert not gfl_a.same_criteria(build_head_adapter(build(HEADS['atss'])))

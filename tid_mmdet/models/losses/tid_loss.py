@@ -164,11 +164,15 @@ class TIDLoss(DetectorLoss):
                                  'use the same strides')
             gt_boxes, gt_labels, gt_valid = pack_gt_instances(
                 data_samples, device=preds_t.boxes.device)
-            sizes, neg = preds_t.featmap_sizes, self.diem.neg_thr
-            score_t = self.diem(preds_t, gt_boxes, gt_labels, gt_valid,
-                                head_t.detector_thresholds(gt_boxes, gt_valid, sizes, neg))
-            score_s = self.diem(preds_s, gt_boxes, gt_labels, gt_valid,
-                                head_s.detector_thresholds(gt_boxes, gt_valid, sizes, neg))
+            thrs_t = thrs_s = None  # the 'fixed' ablation needs no detector criteria
+            if self.diem.thresholds == 'detector':
+                sizes, neg = preds_t.featmap_sizes, self.diem.neg_thr
+                thrs_t = head_t.detector_thresholds(gt_boxes, gt_valid, sizes, neg)
+                # equal criteria (same head kind, anchors, assigner): computed once
+                thrs_s = thrs_t if head_s.same_criteria(head_t) else \
+                    head_s.detector_thresholds(gt_boxes, gt_valid, sizes, neg)
+            score_t = self.diem(preds_t, gt_boxes, gt_labels, gt_valid, thrs_t)
+            score_s = self.diem(preds_s, gt_boxes, gt_labels, gt_valid, thrs_s)
         with record_function('TID.LDAM'):
             key, weak = self.ldam(score_t, score_s, key_thr=self.diem.key_score)
         with record_function('TID.SFDM'):

@@ -156,6 +156,12 @@ class BaseHeadAdapter:
         """Per level (n_l, 4) boxes the assigner's criteria are computed on (its anchors)."""
         return self.head.prior_generator.grid_priors(featmap_sizes, device=device)
 
+    def same_criteria(self, other: 'BaseHeadAdapter') -> bool:
+        """Whether ``other``'s criteria are this head's: same adapter, assigner and priors
+        (mmdet's prior generators print their whole configuration)."""
+        return (type(self) is type(other) and self.criteria_assigner() == other.criteria_assigner()
+                and repr(self.head.prior_generator) == repr(other.head.prior_generator))
+
     def detector_thresholds(self, gt_boxes: Tensor, gt_valid: Tensor,
                             featmap_sizes: Sequence[Tuple[int, int]],
                             neg_thr: float) -> Optional[Tuple[Tensor, Tensor]]:
