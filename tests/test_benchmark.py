@@ -256,3 +256,26 @@ def test_only_the_default_run_writes_the_committed_report(tmp_path):
         args = parse_args(argv)
         assert args.doc == osp.join(folder, 'benchmarks.md'), argv
         assert args.plot == osp.join(folder, 'benchmark.png'), argv
+
+
+def test_the_two_stage_pair_runs_through_the_benchmark(tmp_path):
+    """--pair: the synthetic Faster R-CNN pair, TID (on the RPN) and FGD at toy size."""
+    out = tmp_path / 'two_stage'
+    proc = succeeded(
+        run([
+            '--pair', 'faster-rcnn-r50w32_faster-rcnn-r18w16_800it_synthetic', '--methods', 'tid',
+            'fgd', *TOY, '--seeds', '0', '--skip-cost', '--out-dir',
+            str(out), '--doc',
+            str(out / 'report.md'), '--plot',
+            str(out / 'plot.png')
+        ]))
+    for name in ('student', 'tid', 'fgd'):
+        result = read_json(result_path(out, name))
+        assert 'faster-rcnn' in result['config'], result['config']
+        assert 'coco/bbox_mAP' in result['metrics'], result['metrics']
+    assert 'Faster R-CNN' in (out / 'report.md').read_text(), proc.stdout[-2000:]
+
+
+def test_unknown_pair_is_refused():
+    proc = run(['--pair', 'no-such-pair'])
+    assert proc.returncode != 0 and 'invalid choice' in proc.stderr

@@ -1,6 +1,5 @@
 """Config structure: ablations change exactly their switch; TID and student-alone runs share
 data, schedule and seed."""
-import glob
 import os.path as osp
 
 import pytest
@@ -33,12 +32,16 @@ ABLATIONS = {
     }
 }
 
+PAIRS = ('gfl-r50w32_gfl-r18w16_800it_synthetic',
+         'gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic')
 
+
+@pytest.mark.parametrize('pair', PAIRS)
 @pytest.mark.parametrize('name', sorted(ABLATIONS))
-def test_ablation_changes_only_its_switch(name):
-    path = glob.glob(osp.join(REPO, f'configs/tid/ablations/tid-{name}_*.py'))
-    assert len(path) == 1
-    base, abl = flatten(Config.fromfile(TID).to_dict()), flatten(Config.fromfile(path[0]).to_dict())
+def test_ablation_changes_only_its_switch(name, pair):
+    path = osp.join(REPO, f'configs/tid/ablations/tid-{name}_{pair}.py')
+    tid = osp.join(REPO, f'configs/tid/tid_{pair}.py')
+    base, abl = flatten(Config.fromfile(tid).to_dict()), flatten(Config.fromfile(path).to_dict())
     prefix = 'model.distiller.distill_losses.loss_tid.'
     changed = {k for k in base.keys() | abl.keys() if base.get(k) != abl.get(k)}
     assert changed == {prefix + key for key in ABLATIONS[name]}

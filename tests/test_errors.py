@@ -9,7 +9,7 @@ from torch import nn
 
 from tid_mmdet.models.losses import TIDLoss
 from tid_mmdet.registry import MODELS
-from .utils import bind
+from .utils import bind, build_tiny_head
 
 REPO = osp.dirname(osp.dirname(osp.abspath(__file__)))
 TID_SYNTHETIC = osp.join(REPO, 'configs/tid/tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
@@ -38,11 +38,38 @@ def test_missing_teacher_checkpoint_fails_at_build(tmp_path):
         build(model_cfg(teacher_ckpt=missing))
 
 
+def test_missing_teacher_checkpoint_names_a_command_that_exists(tmp_path):
+    from tid_mmdet.models.algorithms.forward_teacher_distill import missing_teacher_hint
+
+    # the synthetic pair's teacher: the command that trains it, and both files exist
+    name = 'gfl_r50w32_fpn96_3200it_synthetic'
+    hint = missing_teacher_hint(f'work_dirs/{name}/model.pth')
+    command = f'python tools/synthetic/train_reference.py configs/synthetic/{name}.py'
+    assert command in hint
+    for path in command.split()[1:]:
+        assert osp.isfile(osp.join(REPO, path)), path
+    assert Config.fromfile(TID_SYNTHETIC).model.teacher_ckpt == f'work_dirs/{name}/model.pth'
+    missing = str(tmp_path / 'work_dirs' / name / 'model.pth')
+    with pytest.raises(FileNotFoundError, match=f'not found.*{name}.*{command}'):
+        build(model_cfg(teacher_ckpt=missing))
+    # any other file: the general fix, naming tools/train.py (which exists)
+    hint = missing_teacher_hint(str(tmp_path / 'teacher.pth'))
+    assert 'python tools/train.py TEACHER_CONFIG' in hint and 'train_reference' not in hint
+    assert osp.isfile(osp.join(REPO, 'tools/train.py'))
+
+
 def test_unreadable_teacher_checkpoint_fails_at_build(tmp_path):
     bad = tmp_path / 'corrupt.pth'
     bad.write_bytes(b'this is not a checkpoint')
     with pytest.raises(RuntimeError, match='could not read the teacher checkpoint.*corrupt.pth'):
         build(model_cfg(teacher_ckpt=str(bad)))
+    # a checkpoint cut short (a killed download or copy) is named as such
+    import torch
+    whole = tmp_path / 'whole.pth'
+    torch.save({'w': torch.zeros(1000)}, str(whole))
+    (tmp_path / 'cut.pth').write_bytes(whole.read_bytes()[:2000])
+    with pytest.raises(RuntimeError, match=r'cut.pth.*the file is truncated or corrupt'):
+        build(model_cfg(teacher_ckpt=str(tmp_path / 'cut.pth')))
 
 
 def test_unrelated_state_dict_as_teacher_fails_naming_the_matches(tmp_path):
@@ -90,18 +117,19 @@ def test_neck_width_mismatch_names_both_widths_and_the_connector_option():
 
 
 def test_unsupported_head_lists_supported_heads():
-    supported = 'RPNHead.*Supported heads.*ATSSHead, FCOSHead, GFLHead, RetinaHead, TOODHead'
+    supported = ('PAAHead.*Supported heads.*ATSSHead, FCOSHead, GFLHead, RPNHead, RTMDetHead, '
+                 'RTMDetSepBNHead, RetinaHead, TOODHead, VFNetHead')
     with pytest.raises(TypeError, match=supported):
-        init_default_scope('mmdet')
-        from mmdet.registry import MODELS as MMDET_MODELS
-        rpn = MMDET_MODELS.build(
+        paa = build_tiny_head(
             dict(
-                type='RPNHead',
-                in_channels=8,
-                feat_channels=8,
+                type='PAAHead',
                 anchor_generator=dict(
-                    type='AnchorGenerator', scales=[8], ratios=[1.0], strides=[8])))
-        bind(TIDLoss(), rpn, rpn)
+                    type='AnchorGenerator',
+                    ratios=[1.0],
+                    octave_base_scale=8,
+                    scales_per_octave=1,
+                    strides=[8])))
+        bind(TIDLoss(), paa, paa)
     with pytest.raises(TypeError, match='Linear'):
         bind(TIDLoss(), nn.Linear(1, 1), nn.Linear(1, 1))
 

@@ -101,19 +101,22 @@ def test_own_subclass_of_a_supported_head_uses_its_adapter():
 
 @pytest.mark.parametrize(
     'cfg', [
-        dict(
-            type='RTMDetHead',
-            anchor_generator=dict(type='MlvlPointGenerator', offset=0, strides=STRIDES)),
-        dict(type='VFNetHead', strides=STRIDES)
+        dict(type='PAAHead', anchor_generator=ANCHORS),
+        dict(type='FSAFHead', anchor_generator=ANCHORS)
     ],
-    ids=['RTMDetHead', 'VFNetHead'])
+    ids=['PAAHead', 'FSAFHead'])
 def test_mmdet_heads_inheriting_a_supported_one_are_refused(cfg):
-    """RTMDet and VFNet inherit ATSSHead (VFNet also FCOSHead) but predict differently."""
+    """PAA inherits ATSSHead and FSAF RetinaHead, but they assign (and FSAF predicts)
+    differently: no adapter of their parents is used for them (RTMDet and VFNet, which inherit
+    ATSSHead and FCOSHead, have their own: tests/test_rtmdet_vfnet_heads.py)."""
     head = build(cfg)
     with pytest.raises(TypeError, match=f'TID does not support the head {cfg["type"]}.*GFLHead'):
         build_head_adapter(head, 'TID')
 
 
 def test_unsupported_head_lists_the_supported_ones():
-    with pytest.raises(TypeError, match='ATSSHead, FCOSHead, GFLHead, RetinaHead, TOODHead'):
+    with pytest.raises(
+            TypeError,
+            match='ATSSHead, FCOSHead, GFLHead, (RPNHead, )?RTMDetHead, RTMDetSepBNHead, '
+            'RetinaHead, TOODHead, VFNetHead'):
         build_head_adapter(torch.nn.Linear(2, 2))

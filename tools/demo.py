@@ -11,17 +11,57 @@
 """
 import argparse
 import json
+import os
 import os.path as osp
+import platform
+import re
 import shutil
-import subprocess
 import sys
 import time
 
 from tools.benchmark.methods import METHODS, STUDENT, TEACHER
 from tools.synthetic.train_reference import (COCO_METRICS, REPO, ensure_data, last_val_metrics,
-                                             train_reference, work_dir_of)
+                                             run_logged, train_reference, work_dir_of)
 
 TID = METHODS['tid']
+# mmengine's training log line: iteration, schedule, its ETA (mean step time x steps left)
+TRAIN_LINE = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?\beta: (\S+)')
+# the estimate comes with the second training log line: iteration 20 with the logger interval
+# (10) of the synthetic configs, 20 iterations after resuming in a resumed run
+ESTIMATE_LINE, ESTIMATE_AFTER = 2, 20
+
+
+def processor() -> str:
+    """The processor's model name (``/proc/cpuinfo``) and the cores this process may use."""
+    name = platform.processor() or platform.machine()
+    if osp.isfile('/proc/cpuinfo'):
+        with open('/proc/cpuinfo') as f:
+            names = [line.split(':', 1)[1].strip() for line in f if line.startswith('model name')]
+        name = names[0] if names else name
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
+    return f'{name}, {cores} cores'
+
+
+class Estimate:
+    """Echoes a training's output and, after its first :data:`ESTIMATE_AFTER` iterations,
+    prints how long the rest takes on this machine (mmengine's ETA of that log line)."""
+
+    def __init__(self, name: str) -> None:
+        self.name, self.lines = name, 0
+
+    def __call__(self, line: str) -> None:
+        print(line, end='', flush=True)
+        match = TRAIN_LINE.search(line) if self.lines < ESTIMATE_LINE else None
+        if match is None:
+            return
+        self.lines += 1
+        if self.lines == ESTIMATE_LINE:
+            cur, total, eta = match.groups()
+            print(
+                f'>> estimate: {self.name} needs about {eta} (h:mm:ss) more for iterations '
+                f'{cur}-{total} on this machine ({processor()}), timed over its iterations so '
+                'far; validations come on top',
+                flush=True)
 
 
 def banner(text: str) -> None:
@@ -41,7 +81,7 @@ def run_tid(work_dir: str) -> dict:
         osp.join(REPO, 'tools/train.py'),
         osp.join(REPO, TID), '--work-dir', work_dir
     ]
-    subprocess.run(cmd, check=True, cwd=REPO)
+    run_logged(cmd, osp.join(work_dir, 'train.log'), Estimate('the TID run'))
     return last_val_metrics(work_dir)
 
 
@@ -57,11 +97,12 @@ def main():
     for name, cfg in (('teacher', TEACHER), ('student alone', STUDENT)):
         if not osp.isfile(osp.join(work_dir_of(cfg), 'metrics.json')):
             print(
-                f'>> {name}: not cached yet, training it now (first run only; the teacher takes '
-                'about 40 min on 2 idle CPU cores (3200 iterations), the student about 6 min)',
+                f'>> {name}: not cached yet, training it now (first run only; the teacher runs '
+                f'3200 iterations, the student 800: an estimate of each on this machine follows '
+                f'after its first {ESTIMATE_AFTER} iterations)',
                 flush=True)
-    teacher = train_reference(osp.join(REPO, TEACHER))
-    student = train_reference(osp.join(REPO, STUDENT))
+    teacher = train_reference(osp.join(REPO, TEACHER), on_line=Estimate('the teacher'))
+    student = train_reference(osp.join(REPO, STUDENT), on_line=Estimate('the student alone'))
     print(f">> teacher weights {teacher['weights']} sha256 {teacher['sha256']}")
     banner('3/4 TID distillation of the student (progress: iteration log with ETA)')
     t0 = time.time()

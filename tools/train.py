@@ -1,7 +1,10 @@
 """Train a detector or a distillation algorithm from a config (mmdet's ``tools/train.py`` flow).
 
-Usage: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--cfg-options k=v ...]``.
-This is also the script that ``mim train tid_mmdet CONFIG`` runs. ``import tid_mmdet`` comes first:
+Usage: ``python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--auto-scale-lr]
+[--cfg-options k=v ...]``. This is also the script that ``mim train tid_mmdet CONFIG`` runs.
+Several processes: ``tools/dist_train.sh CONFIG N`` (torchrun, ``--launcher pytorch``; on a
+machine without CUDA the processes use the gloo backend, see :mod:`tid_mmdet.utils.dist`) or
+``tools/slurm_train.sh``. ``import tid_mmdet`` comes first:
 it applies the compatibility fixes (mmrazor on torch >= 2.0, safe checkpoint loading) and registers
 every component, before the config is read.
 """
@@ -13,8 +16,8 @@ import tid_mmdet  # noqa: F401  (compat fixes + registration; must precede mmraz
 
 # isort: split
 from mmengine.config import Config, DictAction
-from mmengine.registry import RUNNERS
-from mmengine.runner import Runner
+
+from tid_mmdet.utils import build_runner
 
 
 def parse_args():
@@ -24,6 +27,11 @@ def parse_args():
         '--work-dir', help='where logs and checkpoints go '
         '(default: ./work_dirs/<config name>)')
     parser.add_argument('--amp', action='store_true', help='automatic mixed precision')
+    parser.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help='scale the learning rate by (total batch size) / auto_scale_lr.base_batch_size '
+        '(linear scaling rule; total batch = processes x samples per process)')
     parser.add_argument(
         '--resume',
         nargs='?',
@@ -59,6 +67,15 @@ def build_cfg(args) -> Config:
     if args.amp:
         cfg.optim_wrapper.type = 'AmpOptimWrapper'
         cfg.optim_wrapper.loss_scale = 'dynamic'
+    if args.auto_scale_lr:
+        if cfg.get('auto_scale_lr', None) is None or \
+                cfg.auto_scale_lr.get('base_batch_size', None) is None:
+            raise RuntimeError(
+                f'--auto-scale-lr: {args.config} sets no auto_scale_lr.base_batch_size, the '
+                'total batch size its learning rate was tuned for. Add '
+                '`auto_scale_lr = dict(enable=False, base_batch_size=N)` to the config, or pass '
+                '--cfg-options auto_scale_lr.base_batch_size=N.')
+        cfg.auto_scale_lr.enable = True
     if args.resume == 'auto':
         cfg.resume, cfg.load_from = True, None
     elif args.resume is not None:
@@ -69,7 +86,7 @@ def build_cfg(args) -> Config:
 def main():
     args = parse_args()
     cfg = build_cfg(args)
-    runner = Runner.from_cfg(cfg) if 'runner_type' not in cfg else RUNNERS.build(cfg)
+    runner = build_runner(cfg)
     runner.train()
 
 

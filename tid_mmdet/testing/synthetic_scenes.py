@@ -26,7 +26,7 @@ import os
 import os.path as osp
 import time
 from multiprocessing.pool import Pool
-from typing import Dict, List, Optional, Tuple
+from typing import Callable, Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -345,18 +345,26 @@ def _box_stats(areas: np.ndarray, num_images: int) -> Dict:
         large=round(float((areas >= AREA_LARGE).sum()) / n, 4))
 
 
-def _write_split(out_dir: str, split: str, num: int, size: int, seed: int,
-                 pool: Optional[Pool]) -> Dict:
-    """Render one split's images and write its COCO json; return its box statistics."""
+def _write_split(out_dir: str,
+                 split: str,
+                 num: int,
+                 size: int,
+                 seed: int,
+                 pool: Optional[Pool],
+                 progress: Optional[Callable[[str], None]] = None) -> Dict:
+    """Render one split's images and write its COCO json; return its box statistics.
+    ``progress(split)`` is called once per image written."""
     img_dir = osp.join(out_dir, split)
     os.makedirs(img_dir, exist_ok=True)
     names = [f'{i:06d}.png' for i in range(num)]
     for stale in set(map(osp.basename, glob.glob(osp.join(img_dir, '*.png')))) - set(names):
         os.remove(osp.join(img_dir, stale))
     jobs = [(seed, split, i, size, osp.join(img_dir, name)) for i, name in enumerate(names)]
-    results = pool.map(_render_to_file, jobs, chunksize=8) if pool else map(_render_to_file, jobs)
+    results = pool.imap(_render_to_file, jobs, chunksize=8) if pool else map(_render_to_file, jobs)
     images, annotations = [], []
     for i, (name, anns) in enumerate(zip(names, results)):
+        if progress is not None:
+            progress(split)
         images.append(dict(id=i + 1, file_name=name, width=size, height=size))
         for ann in anns:
             w, h = ann['bbox'][2:]
@@ -392,7 +400,8 @@ def generate_synthetic_coco(out_dir: str,
                             num_val: int = 300,
                             img_size: int = 256,
                             seed: int = 0,
-                            workers: int = 2) -> Dict:
+                            workers: int = 2,
+                            progress: Optional[Callable[[str], None]] = None) -> Dict:
     """Write the synthetic scenes in COCO format.
 
     Writes ``out_dir/{train,val}/000000.png ...``, ``out_dir/annotations/instances_{train,val}
@@ -406,6 +415,8 @@ def generate_synthetic_coco(out_dir: str,
         img_size (int): image side in pixels.
         seed (int): the seed of every image's generator.
         workers (int): processes rendering in parallel (1: in this process).
+        progress (callable, optional): called with the split's name after each image (a
+            progress bar); not called when the data is already there.
 
     Returns:
         dict: per split ``images``, ``boxes``, ``boxes_per_image`` and the COCO ``small`` /
@@ -430,7 +441,7 @@ def generate_synthetic_coco(out_dir: str,
     pool = ctx.Pool(workers, initializer=_worker_init) if workers > 1 else None
     try:
         summary = {
-            split: _write_split(out_dir, split, num, img_size, seed, pool)
+            split: _write_split(out_dir, split, num, img_size, seed, pool, progress)
             for split, num in (('train', num_train), ('val', num_val))
         }
     finally:

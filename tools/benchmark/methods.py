@@ -1,37 +1,89 @@
-"""The methods the benchmark compares on the embedded default pair, and their configs."""
+"""The teacher-student pairs the benchmark knows, the methods it compares on each, and their
+configs.
+
+A pair is a teacher config, a student-alone config and the suffix of its method configs
+(``configs/<method dir>/<method>_<pair>.py``); a method exists on a pair when its config does.
+"""
+import os.path as osp
 from collections import OrderedDict
-from typing import List, NamedTuple
+from typing import Dict, List, NamedTuple
 
-PAIR = 'gfl-r50w32_gfl-r18w16_800it_synthetic'
-TEACHER = 'configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py'
-STUDENT = 'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py'
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-# name -> config; 'student' is the student alone (the baseline every gain is measured against)
-METHODS = OrderedDict([
-    ('student', STUDENT),
-    ('tid', f'configs/tid/tid_{PAIR}.py'),
-    ('fgd', f'configs/fgd/fgd_{PAIR}.py'),
-    ('crosskd', f'configs/crosskd/crosskd_{PAIR}.py'),
-    ('tbd', f'configs/tbd/tbd_{PAIR}.py'),
-    ('pkd', f'configs/pkd/pkd_{PAIR}.py'),
-    ('ld', f'configs/ld/ld_{PAIR}.py'),
-    ('tid-crosskd', f'configs/tid_crosskd/tid-crosskd_{PAIR}.py'),
+
+class Pair(NamedTuple):
+    """A benchmark pair: the teacher's reference config and the student-alone config."""
+    teacher: str
+    student: str
+    label: str
+
+
+PAIRS = OrderedDict([
+    # the embedded default: from-scratch GFL, the committed report (docs/benchmarks.md)
+    ('gfl-r50w32_gfl-r18w16_800it_synthetic',
+     Pair('configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py',
+          'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py',
+          'synthetic scenes, GFL R-50 w32 teacher -> GFL R-18 w16 student, from scratch')),
+    # ImageNet-initialised backbones (issue 14's regime)
+    ('gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic',
+     Pair(
+         'configs/synthetic/gfl_lite2_fpn128_3200it_synthetic.py',
+         'configs/synthetic/gfl_lite0_fpn64_1600it_synthetic.py',
+         'synthetic scenes, GFL EfficientNet-Lite2 teacher -> GFL Lite0 student, ImageNet '
+         'weights')),
+    # the two-stage pair: TID on the RPN
+    ('faster-rcnn-r50w32_faster-rcnn-r18w16_800it_synthetic',
+     Pair('configs/synthetic/faster-rcnn_r50w32_fpn96_3200it_synthetic.py',
+          'configs/synthetic/faster-rcnn_r18w16_fpn96_800it_synthetic.py',
+          'synthetic scenes, Faster R-CNN R-50 w32 teacher -> R-18 w16 student, from scratch')),
+])
+PAIR = next(iter(PAIRS))
+TEACHER, STUDENT = PAIRS[PAIR].teacher, PAIRS[PAIR].student
+
+# method -> config pattern; 'student' is the student alone (the baseline of every gain)
+METHOD_CONFIGS = OrderedDict([
+    ('tid', 'configs/tid/tid_{pair}.py'),
+    ('fgd', 'configs/fgd/fgd_{pair}.py'),
+    ('crosskd', 'configs/crosskd/crosskd_{pair}.py'),
+    ('tbd', 'configs/tbd/tbd_{pair}.py'),
+    ('pkd', 'configs/pkd/pkd_{pair}.py'),
+    ('ld', 'configs/ld/ld_{pair}.py'),
+    ('tid-crosskd', 'configs/tid_crosskd/tid-crosskd_{pair}.py'),
 ])
 # TID's ablation switches (paper: balancing tasks, detector thresholds, learning dynamics)
-ABLATIONS = OrderedDict([
-    ('tid-clsonly', f'configs/tid/ablations/tid-clsonly_{PAIR}.py'),
-    ('tid-regonly', f'configs/tid/ablations/tid-regonly_{PAIR}.py'),
-    ('tid-fixedthr', f'configs/tid/ablations/tid-fixedthr_{PAIR}.py'),
-    ('tid-keyonly', f'configs/tid/ablations/tid-keyonly_{PAIR}.py'),
+ABLATION_CONFIGS = OrderedDict([
+    ('tid-clsonly', 'configs/tid/ablations/tid-clsonly_{pair}.py'),
+    ('tid-regonly', 'configs/tid/ablations/tid-regonly_{pair}.py'),
+    ('tid-fixedthr', 'configs/tid/ablations/tid-fixedthr_{pair}.py'),
+    ('tid-keyonly', 'configs/tid/ablations/tid-keyonly_{pair}.py'),
     # SFDM's region weighting (our choice, the paper gives none): first defaults / no regions
-    ('tid-regionmean', f'configs/tid/ablations/tid-regionmean_{PAIR}.py'),
-    ('tid-noregions', f'configs/tid/ablations/tid-noregions_{PAIR}.py'),
+    ('tid-regionmean', 'configs/tid/ablations/tid-regionmean_{pair}.py'),
+    ('tid-noregions', 'configs/tid/ablations/tid-noregions_{pair}.py'),
 ])
 # selectable, not run by default
-EXTRA = OrderedDict([
-    ('fgd-initstudent', f'configs/fgd/fgd-initstudent_{PAIR}.py'),
-    ('tid-fgdform', f'configs/tid/ablations/tid-fgdform_{PAIR}.py'),
+EXTRA_CONFIGS = OrderedDict([
+    ('fgd-initstudent', 'configs/fgd/fgd-initstudent_{pair}.py'),
+    ('tid-fgdform', 'configs/tid/ablations/tid-fgdform_{pair}.py'),
 ])
+
+
+def catalogue(pair: str = PAIR) -> Dict[str, 'OrderedDict[str, str]']:
+    """The methods, ablations and extras whose configs exist for ``pair`` (name -> config)."""
+    if pair not in PAIRS:
+        raise SystemExit(f'unknown pair {pair!r}; known: {", ".join(PAIRS)}')
+
+    def existing(patterns):
+        paths = ((name, pattern.format(pair=pair)) for name, pattern in patterns.items())
+        return OrderedDict((n, p) for n, p in paths if osp.isfile(osp.join(REPO, p)))
+
+    methods = OrderedDict([('student', PAIRS[pair].student)])
+    methods.update(existing(METHOD_CONFIGS))
+    return dict(
+        methods=methods, ablations=existing(ABLATION_CONFIGS), extra=existing(EXTRA_CONFIGS))
+
+
+_DEFAULT = catalogue(PAIR)
+METHODS, ABLATIONS, EXTRA = _DEFAULT['methods'], _DEFAULT['ablations'], _DEFAULT['extra']
 ALL = OrderedDict(list(METHODS.items()) + list(ABLATIONS.items()) + list(EXTRA.items()))
 DEFAULT = list(METHODS) + list(ABLATIONS)
 LABELS = {
@@ -66,7 +118,7 @@ class Method(NamedTuple):
 
     @property
     def is_distillation(self) -> bool:
-        return self.config != STUDENT
+        return self.name != 'student' and not self.config.startswith('configs/synthetic/')
 
 
 def split_options(text: str) -> List[str]:
@@ -84,20 +136,26 @@ def split_options(text: str) -> List[str]:
     return [o for o in out + [current] if o]
 
 
-def resolve(names: List[str], variants: List[str]) -> List[Method]:
-    """Methods by name, plus variants ``NAME=BASE[:key=value,key=value]`` of known methods."""
+def resolve(names: List[str], variants: List[str], pair: str = PAIR) -> List[Method]:
+    """Methods of ``pair`` by name, plus variants ``NAME=BASE[:key=value,key=value]`` of known
+    methods."""
+    found = catalogue(pair)
+    known = OrderedDict(
+        list(found['methods'].items()) + list(found['ablations'].items()) +
+        list(found['extra'].items()))
     out = []
     for name in names:
-        if name not in ALL:
-            raise SystemExit(f'unknown method {name!r}; known: {", ".join(ALL)} (or --variant)')
-        out.append(Method(name, ALL[name], []))
+        if name not in known:
+            raise SystemExit(f'unknown method {name!r} for the pair {pair}; known: '
+                             f'{", ".join(known)} (or --variant)')
+        out.append(Method(name, known[name], []))
     for spec in variants:
         name, _, rest = spec.partition('=')
         base, _, opts = rest.partition(':')
-        if not name or base not in ALL:
+        if not name or base not in known:
             raise SystemExit(f'--variant {spec!r}: expected NAME=BASE[:key=value,...] with BASE '
-                             f'one of {", ".join(ALL)}')
-        out.append(Method(name, ALL[base], split_options(opts)))
+                             f'one of {", ".join(known)}')
+        out.append(Method(name, known[base], split_options(opts)))
     if not any(m.name == 'student' for m in out):
-        out.insert(0, Method('student', STUDENT, []))  # every table needs the baseline
+        out.insert(0, Method('student', PAIRS[pair].student, []))  # every table's baseline
     return out

@@ -16,7 +16,7 @@ from string import Template
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from tools.benchmark import COMMAND
-from tools.benchmark.methods import ABLATIONS, METHODS, Method
+from tools.benchmark.methods import ABLATIONS, METHODS, PAIR, PAIRS, Method
 from tools.synthetic.train_reference import COCO_METRICS
 
 TEMPLATE = osp.join(osp.dirname(osp.abspath(__file__)), 'report_template.md')
@@ -304,6 +304,7 @@ def header_fields(summary: dict, results: Dict[str, List[dict]], costs: Dict[str
         provenance=provenance(results, args.commit),
         val_images=str(args.val_images or 300),
         teacher_config=teacher['config'],
+        pair=PAIRS[getattr(args, 'pair', PAIR)].label,
         teacher_options=(' ' + ' '.join(options)) if options else '',
         teacher_map=f"{summary['teacher_map']:.1f}",
         iters='/'.join(str(i) for i in sorted({r['iters']

@@ -36,8 +36,9 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from tools.benchmark import COMMAND
 from tools.benchmark.fingerprint import code_digest, commit, compare, run_fingerprint
-from tools.benchmark.methods import ABLATIONS, DEFAULT, METHODS, STUDENT, TEACHER, Method, resolve
+from tools.benchmark.methods import ABLATIONS, DEFAULT, PAIR, PAIRS, Method, catalogue, resolve
 from tools.benchmark.report import write_report
+from tools.misc.progress import ProgressBar
 from tools.synthetic.train_reference import (REPO, ensure_data, last_val_metrics, read_scalars,
                                              repo_env, run_logged, train_reference)
 
@@ -59,6 +60,12 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         f"iterations, a {QUICK['teacher_iters']}-iteration teacher, one seed, "
         f"{QUICK['val_images']} val images, no ablations, results in "
         'results/bench_quick')
+    group.add_argument(
+        '--pair',
+        default=PAIR,
+        choices=list(PAIRS),
+        help=f'the teacher-student pair (default: {PAIR}, the committed report; the others '
+        'report into results/bench_<pair>)')
     group.add_argument(
         '--methods',
         nargs='+',
@@ -151,6 +158,11 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         action='store_true',
         help='only rewrite the report from the results present')
     group.add_argument(
+        '--no-progress',
+        action='store_true',
+        help='no bar over the runs (done / total and the runs in progress; it goes to stderr, '
+        'and only when that is a terminal)')
+    group.add_argument(
         '--keep-checkpoints',
         action='store_true',
         help="keep each finished run's checkpoints (default: deleted, they are "
@@ -166,13 +178,18 @@ def complete(args: argparse.Namespace) -> argparse.Namespace:
     for key, value in (QUICK if args.quick else FULL).items():
         if getattr(args, key) is None:
             setattr(args, key, value)
-    published = not args.quick and args.out_dir is None
+    published = not args.quick and args.out_dir is None and args.pair == PAIR
     name = 'bench_quick' if args.quick else 'bench'
+    if args.pair != PAIR:
+        name += f'_{args.pair}'
     args.out_dir = osp.abspath(args.out_dir or osp.join(REPO, 'results', name))
     report_dir = osp.join(REPO, 'docs') if published else args.out_dir
     args.doc = args.doc or osp.join(report_dir, 'benchmarks.md')
     args.plot = args.plot or osp.join(report_dir, 'benchmark.png')
-    args.methods = args.methods or list(METHODS if args.quick else DEFAULT)
+    found = catalogue(args.pair)
+    args.methods = args.methods or list(found['methods'] if args.quick else list(found['methods']) +
+                                        list(found['ablations']))
+    args.teacher_config, args.student_config = PAIRS[args.pair].teacher, PAIRS[args.pair].student
     args.ablation_seeds = args.ablation_seeds or args.seeds[:1]
     args.jobs = max(1, args.jobs or min(4, os.cpu_count() or 1))
     return args
@@ -181,8 +198,8 @@ def complete(args: argparse.Namespace) -> argparse.Namespace:
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog=COMMAND,
-        description='Benchmark the distillation methods on the embedded default (synthetic '
-        'scenes, GFL R-50 w32 teacher -> GFL R-18 w16 student): accuracy over seeds, step cost.',
+        description='Benchmark the distillation methods on a teacher-student pair (default: '
+        'the embedded synthetic GFL R-50 w32 -> R-18 w16): accuracy over seeds, step cost.',
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog=__doc__)
     add_selection_options(parser)
@@ -231,16 +248,26 @@ def write_json(path: str, data: dict) -> None:
 
 
 class Progress:
-    """Condensed progress lines for every run and an ETA for the whole benchmark."""
+    """Condensed progress lines for every run and an ETA for the whole benchmark; ``bar``
+    (optional) shows the runs done and the ones in progress."""
 
-    def __init__(self, total: int, jobs: int = 1) -> None:
+    def __init__(self, total: int, jobs: int = 1, bar: Optional[ProgressBar] = None) -> None:
         self.total, self.done, self.started, self.jobs = total, 0, 0, jobs
         self.run_walls, self.lock = [], threading.Lock()
+        self.bar, self.running = bar, []
+
+    def show(self, done: int = 0) -> None:
+        if self.bar is not None:
+            self.bar.describe('runs' + (f" ({', '.join(self.running)})" if self.running else ''))
+            if done:
+                self.bar.advance(done)
 
     def begin(self, label: str) -> 'RunProgress':
         with self.lock:
             self.started += 1
             print(f'[{self.started}/{self.total}] {label}: training{self.eta()}', flush=True)
+            self.running.append(label)
+            self.show()
         return RunProgress(label)
 
     def skip(self, label: str, text: str) -> None:
@@ -248,12 +275,16 @@ class Progress:
             self.started += 1
             self.done += 1
             print(f'[{self.started}/{self.total}] {label}: {text}', flush=True)
+            self.show(done=1)
 
-    def end(self, wall: Optional[float]) -> None:
+    def end(self, wall: Optional[float], label: Optional[str] = None) -> None:
         with self.lock:
             self.done += 1
             if wall is not None:
                 self.run_walls.append(wall)
+            if label in self.running:
+                self.running.remove(label)
+            self.show(done=1)
 
     def eta(self) -> str:
         if not self.run_walls:
@@ -453,7 +484,7 @@ def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckp
         f"    {label}: mAP {100 * result['metrics']['coco/bbox_mAP']:.1f}, "
         f"{result['step_time_s']:.2f} s/iter, {how['wall_s'] / 60:.1f} min",
         flush=True)
-    progress.end(how['wall_s'])
+    progress.end(how['wall_s'], label)
     return result
 
 
@@ -482,8 +513,9 @@ def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> 
     cmd = [
         sys.executable, '-m', 'tools.benchmark.step_cost',
         osp.join(REPO, method.config), '--student-config',
-        osp.join(REPO, STUDENT), '--teacher-config',
-        osp.join(REPO, TEACHER), '--teacher-ckpt', teacher_ckpt, '--out', out, '--steps',
+        osp.join(REPO, args.student_config), '--teacher-config',
+        osp.join(REPO, args.teacher_config), '--teacher-ckpt', teacher_ckpt, '--out', out,
+        '--steps',
         str(args.cost_steps), '--warmup',
         str(args.cost_warmup)
     ]
@@ -518,8 +550,11 @@ def teacher_setup(args) -> dict:
         if args.val_images:
             options.append(f'val_dataloader.dataset.indices={args.val_images}')
         return train_reference(
-            osp.join(REPO, TEACHER), work_dir=work_dir, cfg_options=options, on_line=progress.line)
-    return train_reference(osp.join(REPO, TEACHER), on_line=progress.line)
+            osp.join(REPO, args.teacher_config),
+            work_dir=work_dir,
+            cfg_options=options,
+            on_line=progress.line)
+    return train_reference(osp.join(REPO, args.teacher_config), on_line=progress.line)
 
 
 def train_all(methods: List[Method], args, teacher_ckpt: str,
@@ -530,9 +565,10 @@ def train_all(methods: List[Method], args, teacher_ckpt: str,
             if seed in seeds_of(method, args)]
     # what every run is made from (each config resolved once, a few seconds)
     prints = [fingerprint(m, run_options(m, s, args, teacher_ckpt)) for m, s in runs]
-    progress = Progress(len(runs), args.jobs)
     results: Dict[str, List[dict]] = {m.name: [] for m in methods}
-    with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+    with ProgressBar(len(runs), 'runs', enabled=not args.no_progress) as bar, \
+            ThreadPoolExecutor(max_workers=args.jobs) as pool:
+        progress = Progress(len(runs), args.jobs, bar)
         done = pool.map(lambda job: run_training(*job, args, teacher_ckpt, progress),
                         [(m, s, f) for (m, s), f in zip(runs, prints)])
         for (method, _), result in zip(runs, done):
@@ -566,7 +602,7 @@ def load_results(methods: List[Method], args) -> Tuple[Dict[str, List[dict]], Di
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     args.commit = commit(ignore=(args.doc, args.plot))  # before the report rewrites them
-    methods = resolve(args.methods, args.variant)
+    methods = resolve(args.methods, args.variant, args.pair)
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
     print(

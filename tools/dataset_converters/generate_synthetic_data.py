@@ -10,6 +10,7 @@ import json
 import os.path as osp
 
 from tid_mmdet.testing import generate_synthetic_coco
+from tools.misc.progress import ProgressBar
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -26,6 +27,10 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--img-size', type=int, default=256, help='image side in pixels')
     parser.add_argument('--seed', type=int, default=0, help='seed of every image generator')
     parser.add_argument('--workers', type=int, default=2, help='rendering processes')
+    parser.add_argument(
+        '--no-progress',
+        action='store_true',
+        help='no progress bar (it goes to stderr, and only when that is a terminal)')
     return parser.parse_args()
 
 
@@ -38,13 +43,21 @@ def describe(summary: dict, out_dir: str) -> str:
 
 def main() -> None:
     args = parse_args()
-    summary = generate_synthetic_coco(
-        args.out_dir,
-        num_train=args.num_train,
-        num_val=args.num_val,
-        img_size=args.img_size,
-        seed=args.seed,
-        workers=args.workers)
+    total = args.num_train + args.num_val
+    with ProgressBar(total, 'rendering', enabled=not args.no_progress) as bar:
+
+        def progress(split: str) -> None:
+            bar.describe(f'rendering {split}')
+            bar.advance()
+
+        summary = generate_synthetic_coco(
+            args.out_dir,
+            num_train=args.num_train,
+            num_val=args.num_val,
+            img_size=args.img_size,
+            seed=args.seed,
+            workers=args.workers,
+            progress=progress)
     print(describe(summary, args.out_dir))
 
 

@@ -13,62 +13,33 @@ Usage::
     python tools/model_converters/export_student.py CONFIG CHECKPOINT OUT_DIR
 """
 import argparse
-import copy
 import os
 import os.path as osp
 from typing import Tuple
 
+import tid_mmdet  # noqa: F401  (compat: weights-only loading of runner checkpoints)
+
+# isort: split
 from mmengine.config import Config
-from mmengine.hub import get_config
-from mmengine.runner import CheckpointLoader
 from mmengine.runner.checkpoint import save_checkpoint
 
-STUDENT_PREFIX = 'architecture.'
+from tid_mmdet.apis import load_checkpoint_file, student_checkpoint, student_config
+from tid_mmdet.engine.checkpoint import ATOMIC_BACKEND
 
-
-def student_config(cfg: Config) -> Config:
-    """The student's plain mmdet config from a distillation config (MMRazor algorithms with an
-    ``architecture``; a ``cfg_path='mmdet::...'`` student is resolved to its config's model)."""
-    model = cfg.model
-    if 'architecture' not in model:
-        raise ValueError(
-            f'{model.get("type")} is not an MMRazor distillation algorithm with an '
-            '`architecture` (the student); mmdet\'s own KD detectors (LD) save a plain mmdet '
-            'checkpoint already: use their config and checkpoint as they are')
-    student = copy.deepcopy(model.architecture)
-    if 'cfg_path' in student:
-        source = get_config(student.cfg_path)
-        student = source.model
-        if 'data_preprocessor' in source and 'data_preprocessor' not in student:
-            student.data_preprocessor = source.data_preprocessor
-    student.pop('_scope_', None)
-    out = copy.deepcopy(cfg)
-    out.model = student
-    out.val_cfg = dict(type='ValLoop')
-    out.test_cfg = dict(type='TestLoop')
-    out.pop('find_unused_parameters', None)
-    return out
-
-
-def student_checkpoint(checkpoint: dict) -> dict:
-    """``{'meta', 'state_dict'}`` of the student, keys without ``architecture.``."""
-    state = checkpoint.get('state_dict', checkpoint)
-    student = {k[len(STUDENT_PREFIX):]: v for k, v in state.items() if k.startswith(STUDENT_PREFIX)}
-    if not student:
-        raise ValueError(f'the checkpoint holds no student weights (no key starts with '
-                         f'{STUDENT_PREFIX!r}): is it a distillation checkpoint of tid_mmdet?')
-    return dict(meta=checkpoint.get('meta', {}), state_dict=student)
+__all__ = ['export_student', 'student_checkpoint', 'student_config']
 
 
 def export_student(config: str, checkpoint: str, out_dir: str) -> Tuple[str, str]:
-    """Write ``student.py`` and ``student.pth`` into ``out_dir``; returns their paths."""
-    import tid_mmdet  # noqa: F401  (compat: weights-only loading of runner checkpoints)
+    """Write ``student.py`` and ``student.pth`` into ``out_dir``; returns their paths. (In
+    Python, ``tid_mmdet.apis.init_student`` loads the student from the distillation checkpoint
+    directly.)"""
     cfg = student_config(Config.fromfile(config))
-    exported = student_checkpoint(CheckpointLoader.load_checkpoint(checkpoint, map_location='cpu'))
+    exported = student_checkpoint(load_checkpoint_file(checkpoint))
     os.makedirs(out_dir, exist_ok=True)
     cfg_out, ckpt_out = osp.join(out_dir, 'student.py'), osp.join(out_dir, 'student.pth')
     cfg.dump(cfg_out)
-    save_checkpoint(exported, ckpt_out)
+    # written atomically: a killed export leaves no partial student.pth
+    save_checkpoint(exported, ckpt_out, backend_args=dict(backend=ATOMIC_BACKEND))
     return cfg_out, ckpt_out
 
 

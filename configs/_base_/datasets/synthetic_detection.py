@@ -1,6 +1,7 @@
 # Synthetic scenes (tools/dataset_converters/generate_synthetic_data.py), COCO format, 256 px.
 # Classes: tid_mmdet.testing.SYNTHETIC_CLASSES (tests/test_configs.py checks they agree).
-dataset_type = 'CocoDataset'
+# mmdet's CocoDataset that logs the annotations it drops and refuses to be empty (tid_mmdet)
+dataset_type = 'CheckedCocoDataset'
 data_root = 'data/synthetic/'
 classes = ('circle_solid', 'circle_checker', 'square_solid', 'square_stripes', 'triangle_solid',
            'triangle_dots', 'ring', 'cross', 'star', 'ellipse_checker')

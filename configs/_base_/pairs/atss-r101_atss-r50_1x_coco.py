@@ -16,3 +16,9 @@ distill_model = dict(
 find_unused_parameters = True
 optim_wrapper = dict(clip_grad=dict(max_norm=35, norm_type=2))
 val_cfg = dict(_delete_=True, type='mmrazor.SingleTeacherDistillValLoop')
+# tid_mmdet's fault handling (README, "Faults"): atomic checkpoints and checked resuming; datasets
+# that log the annotations mmdet drops and refuse to be empty
+default_hooks = dict(checkpoint=dict(type='AtomicCheckpointHook'))
+train_dataloader = dict(dataset=dict(type='CheckedCocoDataset'))
+val_dataloader = dict(dataset=dict(type='CheckedCocoDataset'))
+test_dataloader = dict(dataset=dict(type='CheckedCocoDataset'))

@@ -21,3 +21,5 @@ param_scheduler = [
         end=max_iters,
         T_max=max_iters - warmup_iters)
 ]
+# the learning rate above is for one process with batch 8 (tools/train.py --auto-scale-lr)
+auto_scale_lr = dict(enable=False, base_batch_size=8)

@@ -1,6 +1,7 @@
 """Single-teacher distillation whose frozen teacher runs forward only (no teacher losses, no
 label assignment): ``ForwardTeacherDistill`` (backbone, neck and dense head) and
 ``NeckTeacherDistill`` (backbone and neck, for losses that read neck features only)."""
+import os.path as osp
 import re
 import warnings
 from typing import Dict, List, Optional
@@ -12,6 +13,7 @@ from mmrazor.models.algorithms import SingleTeacherDistill
 from mmrazor.models.utils import add_prefix
 from torch import Tensor
 
+from tid_mmdet.engine.checkpoint import checkpoint_problem
 from tid_mmdet.registry import MODELS
 
 
@@ -38,6 +40,23 @@ def check_teacher_state(teacher: torch.nn.Module, state: Dict[str, Tensor], ckpt
             'teacher the checkpoint was trained as).')
 
 
+def missing_teacher_hint(ckpt: str) -> str:
+    """How to get a missing teacher checkpoint: the command that trains it when ``ckpt`` is the
+    ``work_dirs/<name>/model.pth`` that ``tools/synthetic/train_reference.py`` writes for an
+    existing ``configs/synthetic/<name>.py``, else the general fix."""
+    match = re.match(r'^(?:.*[/\\])?work_dirs[/\\]([^/\\]+)[/\\]model\.pth$', ckpt)
+    if match:
+        config = f'configs/synthetic/{match.group(1)}.py'
+        repo = osp.dirname(osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+        if osp.isfile(config) or osp.isfile(osp.join(repo, config)):
+            return ('Train the teacher first: python tools/synthetic/train_reference.py '
+                    f'{config} (it writes that file), or point model.teacher_ckpt at an '
+                    'existing file or URL.')
+    return ('Train the teacher first (python tools/train.py TEACHER_CONFIG) and point '
+            'model.teacher_ckpt at its checkpoint, or at an existing file or URL '
+            '(--cfg-options model.teacher_ckpt=PATH).')
+
+
 @MODELS.register_module()
 class ForwardTeacherDistill(SingleTeacherDistill):
     """Like MMRazor's ``SingleTeacherDistill``, but the frozen teacher runs only
@@ -46,10 +65,15 @@ class ForwardTeacherDistill(SingleTeacherDistill):
     (``SingleTeacherDistill`` runs the teacher's full ``loss`` with label assignment.)
 
     It also checks the teacher checkpoint before anything trains: a missing or unreadable
-    file is an error that names it; ``teacher_ckpt=None`` warns loudly (random teacher).
+    file is an error that names it (and, for a synthetic reference model, the command that
+    trains it); ``teacher_ckpt=None`` warns loudly (random teacher).
 
     Args:
         teacher_ckpt (str, optional): path or URL of the teacher weights.
+        load_teacher_ckpt (bool): False: do not read ``teacher_ckpt``, because a checkpoint of
+            the whole algorithm (student and teacher) is loaded after the build, as
+            ``tools/test.py`` does to evaluate a distillation checkpoint; logged, no warning.
+            Defaults to True.
         teacher_head (str): attribute path of the teacher's dense head. Defaults to
             'bbox_head'.
         init_student (bool): FGD's practice: after the runner's ``init_weights``, copy every
@@ -62,6 +86,7 @@ class ForwardTeacherDistill(SingleTeacherDistill):
                  teacher_ckpt: Optional[str] = None,
                  teacher_head: str = 'bbox_head',
                  init_student: bool = False,
+                 load_teacher_ckpt: bool = True,
                  **kwargs) -> None:
         if kwargs.get('teacher_trainable', False):
             raise ValueError(f'{type(self).__name__} runs a frozen teacher; use '
@@ -70,7 +95,12 @@ class ForwardTeacherDistill(SingleTeacherDistill):
         self.teacher_head = teacher_head
         self.teacher_ckpt = teacher_ckpt
         self.init_student = init_student
-        if teacher_ckpt:
+        if not load_teacher_ckpt:
+            print_log(
+                f'teacher checkpoint {teacher_ckpt!r} not read (load_teacher_ckpt=False): the '
+                'teacher weights come with the checkpoint of the whole algorithm loaded next',
+                logger='current')
+        elif teacher_ckpt:
             self._load_teacher(teacher_ckpt)
         else:
             msg = ('teacher_ckpt is None: the teacher keeps its random initial weights and '
@@ -83,14 +113,13 @@ class ForwardTeacherDistill(SingleTeacherDistill):
         try:
             checkpoint = CheckpointLoader.load_checkpoint(ckpt, map_location='cpu')
         except FileNotFoundError as err:  # mmengine's CheckpointLoader: no such local file
-            raise FileNotFoundError(
-                f'teacher checkpoint not found: {ckpt!r} (model.teacher_ckpt). Train the teacher '
-                'first (for the synthetic pairs: python tools/synthetic/train_reference.py '
-                'configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py) or point teacher_ckpt '
-                'at an existing file or URL.') from err
+            raise FileNotFoundError(f'teacher checkpoint not found: {ckpt!r} (model.teacher_ckpt). '
+                                    f'{missing_teacher_hint(ckpt)}') from err
         except Exception as err:  # unreadable, truncated, not a checkpoint
-            raise RuntimeError(f'could not read the teacher checkpoint {ckpt!r} '
-                               f'(model.teacher_ckpt): {type(err).__name__}: {err}') from err
+            problem = checkpoint_problem(ckpt) if osp.isfile(ckpt) else None
+            raise RuntimeError(
+                f'could not read the teacher checkpoint {ckpt!r} (model.teacher_ckpt): '
+                f'{f"the file {problem}. " if problem else ""}{type(err).__name__}: {err}') from err
         state = checkpoint.get('state_dict', checkpoint) if isinstance(checkpoint, dict) else {}
         state = {re.sub(r'^module\.', '', k): v for k, v in state.items()}
         check_teacher_state(self.teacher, state, ckpt)

@@ -1,5 +1,6 @@
 """DenseHeadDistiller: MMRazor's ConfigurableDistiller plus what detection losses need beyond
 recorded tensors (the detectors' dense heads and neck widths, all records of a recorder)."""
+from contextlib import contextmanager
 from typing import Dict, List, Optional, Union
 
 from mmdet.models.utils import reweight_loss_dict
@@ -38,6 +39,10 @@ class DenseHeadDistiller(ConfigurableDistiller):
             (Read only by losses that need the heads.)
         student_neck (str): attribute path of the student's neck. Defaults to 'neck'.
         teacher_neck (str): attribute path of the teacher's neck. Defaults to 'neck'.
+        student_roi_head (str): attribute path of the student's RoI head (two-stage detectors;
+            read only by losses that need it, e.g. ``TIDLoss(roi_importance=...)``). Defaults to
+            'roi_head'.
+        teacher_roi_head (str): the same for the teacher. Defaults to 'roi_head'.
         loss_weight (float): multiplies every distill loss: one knob for the strength of the
             whole distillation, whatever its losses (the benchmark's weight sweeps). Defaults
             to 1.0.
@@ -49,6 +54,8 @@ class DenseHeadDistiller(ConfigurableDistiller):
                  teacher_head: str = 'bbox_head',
                  student_neck: str = 'neck',
                  teacher_neck: str = 'neck',
+                 student_roi_head: str = 'roi_head',
+                 teacher_roi_head: str = 'roi_head',
                  loss_weight: float = 1.0,
                  **kwargs) -> None:
         super().__init__(**kwargs)
@@ -59,19 +66,72 @@ class DenseHeadDistiller(ConfigurableDistiller):
             student_head=student_head,
             teacher_head=teacher_head,
             student_neck=student_neck,
-            teacher_neck=teacher_neck)
+            teacher_neck=teacher_neck,
+            student_roi_head=student_roi_head,
+            teacher_roi_head=teacher_roi_head)
         self._student = None  # plain reference, so the student is not registered twice
 
     def prepare_from_student(self, model: nn.Module) -> None:
-        super().prepare_from_student(model)
+        with self._named_sources(model, 'student'):
+            super().prepare_from_student(model)
         self._student = (model, )
 
     def prepare_from_teacher(self, model: nn.Module) -> None:
-        super().prepare_from_teacher(model)
+        with self._named_sources(model, 'teacher'):
+            super().prepare_from_teacher(model)
         student = self._student[0]
+        self._check_levels(student, model)
         for name, loss in self.distill_losses.items():
             if isinstance(loss, DetectorLoss):
                 loss.bind(name, self._pair(student, model, name, loss))
+
+    @contextmanager
+    def _named_sources(self, model: nn.Module, side: str):
+        """Turn MMRazor's bare ``AssertionError`` for a recorder source the model does not
+        have into an error that names the fix (two-stage detectors have no ``bbox_head``)."""
+        try:
+            yield
+        except AssertionError as err:
+            if 'is not in the model' not in str(err):
+                raise
+            hint = ''
+            if hasattr(model, 'rpn_head') and hasattr(model, 'roi_head'):
+                hint = (f' The {side} is a two-stage detector ({type(model).__name__}): its dense '
+                        "head is 'rpn_head'. Use a two-stage distiller base (configs/_base_/"
+                        'distillers/*_rpn_distiller.py, e.g. tid_rpn_distiller), which records '
+                        "source='rpn_head' and sets student_head / teacher_head='rpn_head', "
+                        "and teacher_head='rpn_head' on ForwardTeacherDistill.")
+            raise ValueError(f'a {side} recorder of the distiller reads a module that the '
+                             f'{type(model).__name__} {side} does not have: {err}{hint}') from err
+
+    def _strides(self, model: nn.Module, side: str) -> Optional[List]:
+        """The FPN strides of a detector, from its dense head's prior generator (None when it
+        has none)."""
+        for path in (self.module_paths[f'{side}_head'], 'bbox_head', 'rpn_head'):
+            try:
+                head = model.get_submodule(path)
+            except AttributeError:
+                continue
+            generator = getattr(head, 'prior_generator', None)
+            if generator is not None:
+                return [tuple(s) for s in generator.strides]
+        return None
+
+    def _check_levels(self, student: nn.Module, teacher: nn.Module) -> None:
+        """Every loss compares the two detectors level by level: their FPN strides must agree.
+
+        Raises:
+            ValueError: naming both detectors' strides and the fix.
+        """
+        s, t = self._strides(student, 'student'), self._strides(teacher, 'teacher')
+        if s is None or t is None or s == t:
+            return
+        raise ValueError(
+            f'the teacher ({type(teacher).__name__}) and the student ({type(student).__name__}) '
+            f'have different FPN levels: teacher strides {[x[0] for x in t]}, student strides '
+            f'{[x[0] for x in s]}. Distillation compares them level by level: give both necks '
+            'and heads the same levels (FPN start_level / num_outs / add_extra_convs and the '
+            'prior generator strides), e.g. a RetinaNet-style FPN (strides 8-128) for both.')
 
     def _pair(self, student: nn.Module, teacher: nn.Module, name: str,
               loss: DetectorLoss) -> DetectorPair:
@@ -85,7 +145,18 @@ class DenseHeadDistiller(ConfigurableDistiller):
         widths = tuple(
             getattr(self._submodule(m, f'{side}_neck', name), 'out_channels', None)
             for m, side in ((student, 'student'), (teacher, 'teacher')))
-        return DetectorPair(heads[0], heads[1], widths[0], widths[1])
+        roi_heads = (None, None)
+        if loss.needs_roi_heads:  # None for a detector without one: the loss says what to do
+            roi_heads = tuple(
+                self._optional_submodule(m, f'{side}_roi_head')
+                for m, side in ((student, 'student'), (teacher, 'teacher')))
+        return DetectorPair(heads[0], heads[1], widths[0], widths[1], *roi_heads)
+
+    def _optional_submodule(self, model: nn.Module, key: str) -> Optional[nn.Module]:
+        try:
+            return model.get_submodule(self.module_paths[key])
+        except AttributeError:
+            return None
 
     def _submodule(self, model: nn.Module, key: str, loss_name: str) -> nn.Module:
         path = self.module_paths[key]

@@ -16,8 +16,9 @@ predictions, with the student's label assignment of the same step (recorded from
 
   - ``'distribution'`` (GFL): KL divergence of the side distributions (T=1, summed over the
     ``reg_max + 1`` bins, weight 4), averaged by 4 x the sum of the weights;
-  - ``'box'`` (ATSS, RetinaNet: GIoU; FCOS: IoU, weight 0.75): boxes decoded with the
-    student's coder on its priors, averaged as ``loss_cls_kd``;
+  - ``'box'`` (ATSS, RetinaNet: GIoU; FCOS: IoU, weight 0.75; RTMDet, ours: GIoU, distances
+    floored at 0): boxes decoded with the student's coder on its priors, averaged as
+    ``loss_cls_kd``;
 
 * ``loss_center_kd`` (heads whose defaults name one: ATSS): BCE of the cross-head centerness
   towards the teacher's centerness probability on the positives, averaged by the positives.
@@ -32,6 +33,7 @@ from tid_mmdet.registry import MODELS
 from ..task_modules.cross_head import cross_head_forward
 from ..task_modules.heads import DenseTargets, levels_first
 from .detector_loss import DetectorLoss, DetectorPair
+from .feature_align import build_align_conv
 
 
 @MODELS.register_module()
@@ -52,6 +54,12 @@ class CrossKDLoss(DetectorLoss):
             one (ATSS: sigmoid ``CrossEntropyLoss``; none for the others).
         dfl_class_reduction (str): ``'distribution'`` heads: 'sum' (official) or 'mean' over
             the bins.
+        student_channels (int, optional): width of the student's head features at the hold
+            point, when it differs from the teacher's (ours, not CrossKD's: the paper pairs
+            heads of one width): a 1x1 align conv per branch (cls, reg) maps them to
+            ``teacher_channels`` before the teacher's layers; trained with the student and
+            dropped after training, as the feature losses' align convs.
+        teacher_channels (int, optional): width of the teacher's head at the hold point.
     """
     needs_heads = True
 
@@ -60,7 +68,9 @@ class CrossKDLoss(DetectorLoss):
                  loss_cls_kd: Optional[dict] = None,
                  loss_reg_kd: Optional[dict] = None,
                  loss_center_kd: Optional[dict] = None,
-                 dfl_class_reduction: str = 'sum') -> None:
+                 dfl_class_reduction: str = 'sum',
+                 student_channels: Optional[int] = None,
+                 teacher_channels: Optional[int] = None) -> None:
         super().__init__()
         if dfl_class_reduction not in ('sum', 'mean'):
             raise ValueError(f"CrossKD dfl_class_reduction must be 'sum' or 'mean', got "
@@ -70,6 +80,8 @@ class CrossKDLoss(DetectorLoss):
             loss_cls_kd=loss_cls_kd, loss_reg_kd=loss_reg_kd, loss_center_kd=loss_center_kd)
         self.dfl_class_reduction = dfl_class_reduction
         self.loss_cls_kd = self.loss_reg_kd = self.loss_center_kd = None
+        self.cls_align = build_align_conv('CrossKDLoss', student_channels, teacher_channels)
+        self.reg_align = build_align_conv('CrossKDLoss', student_channels, teacher_channels)
         self._pair: Optional[DetectorPair] = None
 
     def bind(self, name: str, pair: DetectorPair) -> None:
@@ -84,6 +96,23 @@ class CrossKDLoss(DetectorLoss):
             self.reused_idx = defaults.get('reused_teacher_head_idx')
         head_s.check_crosskd(self.reused_idx)
         head_t.check_crosskd(self.reused_idx)
+        widths = [
+            h.head.in_channels if self.reused_idx == 0 else h.head.feat_channels
+            for h in (head_s, head_t)
+        ]
+        aligned = (self.cls_align.in_channels, self.cls_align.out_channels) \
+            if self.cls_align is not None else None
+        if widths[0] != widths[1] and aligned != tuple(widths):
+            raise ValueError(
+                f'{name}: CrossKD runs the teacher head from tower conv {self.reused_idx} on the '
+                f"student's features there, which are {widths[0]} channels wide, but the "
+                f"teacher's layers take {widths[1]} ({head_s.name} in_channels / feat_channels). "
+                f'Add 1x1 align convs: set distill_losses.{name}.student_channels={widths[0]} and '
+                f'teacher_channels={widths[1]} (ours, not in the CrossKD paper), or choose heads '
+                'of equal width.')
+        if widths[0] == widths[1] and aligned is not None:
+            raise ValueError(f'{name}: CrossKD student_channels / teacher_channels are set but '
+                             f'both heads are {widths[0]} channels wide there; drop them')
         if head_s.head.cls_out_channels != head_t.head.cls_out_channels:
             raise ValueError(f'{name}: CrossKD: the heads predict '
                              f'{head_s.head.cls_out_channels} (student) and '
@@ -110,6 +139,9 @@ class CrossKDLoss(DetectorLoss):
         """
         pair = self._require_bound()
         head_s, head_t = pair.student_head, pair.teacher_head
+        if self.cls_align is not None:
+            cls_feats_S = [self.cls_align(f) for f in cls_feats_S]
+            reg_feats_S = [self.reg_align(f) for f in reg_feats_S]
         cross = cross_head_forward(head_t, cls_feats_S, reg_feats_S, cls_feats_T, reg_feats_T,
                                    self.reused_idx)
         sizes = [tuple(c.shape[-2:]) for c in head_outputs_T[0]]

@@ -16,11 +16,16 @@ class DetectorPair(NamedTuple):
             (None for a loss with ``needs_heads = False``).
         student_channels / teacher_channels (int, optional): neck output widths (None when
             the neck does not say).
+        student_roi_head / teacher_roi_head (nn.Module, optional): the RoI heads of two-stage
+            detectors, given only to a loss with ``needs_roi_heads = True`` (None otherwise and
+            for a detector without one).
     """
     student_head: Optional[BaseHeadAdapter]
     teacher_head: Optional[BaseHeadAdapter]
     student_channels: Optional[int]
     teacher_channels: Optional[int]
+    student_roi_head: Optional[nn.Module] = None
+    teacher_roi_head: Optional[nn.Module] = None
 
 
 class DetectorLoss(nn.Module):
@@ -33,6 +38,8 @@ class DetectorLoss(nn.Module):
     """
     #: whether :meth:`bind` needs the head adapters (a neck-only loss leaves them None)
     needs_heads: bool = False
+    #: whether :meth:`bind` needs the RoI heads of two-stage detectors
+    needs_roi_heads: bool = False
 
     def bind(self, name: str, pair: DetectorPair) -> None:
         """Check the pair and keep what the loss needs.

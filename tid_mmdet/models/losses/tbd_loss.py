@@ -81,9 +81,35 @@ class TBDLoss(DetectorLoss):
             if not getattr(adapter.head, 'use_sigmoid_cls', True):
                 raise TypeError(f'{name}: TBD needs sigmoid class scores; {adapter.name} uses '
                                 'softmax')
+        if self.with_hd:
+            for adapter in (pair.student_head, pair.teacher_head):
+                if not adapter.class_logits:
+                    raise TypeError(
+                        f'{name}: TBD\'s Harmony Distillation imitates class logits, but '
+                        f'{adapter.name} outputs probabilities; set hd_cls_weight=0 and '
+                        'hd_reg_weight=0 to distil the features only')
+            layout_s, layout_t = self._prior_layout(pair.student_head), self._prior_layout(
+                pair.teacher_head)
+            if layout_s != layout_t:
+                raise ValueError(
+                    f'{name}: TBD\'s Harmony Distillation imitates the teacher prior by prior, '
+                    f'but the heads differ ({pair.teacher_head.name}: {layout_t[0]} priors per '
+                    f'location, {layout_t[1]} classes; {pair.student_head.name}: {layout_s[0]}, '
+                    f'{layout_s[1]}). Set distill_losses.{name}.hd_cls_weight=0 and '
+                    'hd_reg_weight=0 to distil the features only (TFD, regions from the '
+                    "teacher's own head), or pair heads of one kind.")
         if pair.student_channels is not None and pair.teacher_channels is not None:
             check_neck_widths(name, self.align, pair.student_channels, pair.teacher_channels)
         self._pair = pair
+
+    @property
+    def with_hd(self) -> bool:
+        """Whether the Harmony Distillation terms are on (a weight above 0)."""
+        return self.weights['hd_cls'] > 0 or self.weights['hd_reg'] > 0
+
+    @staticmethod
+    def _prior_layout(adapter) -> tuple:
+        return adapter.head.prior_generator.num_base_priors[0], adapter.head.cls_out_channels
 
     def forward(self, feats_S: Sequence[Tensor], feats_T: Sequence[Tensor],
                 head_outputs_S: Sequence, head_outputs_T: Sequence,
@@ -107,24 +133,11 @@ class TBDLoss(DetectorLoss):
             preds_t = head_t.decode(head_outputs_T)
             harmony_t = harmony_score(preds_t, gt_boxes, gt_valid)  # (B, N, A) each
         preds_s = head_s.decode(head_outputs_S)  # with gradient
-        b, n, a, num_cls = preds_s.scores.shape
-        hs = harmony_t.score.reshape(b, n * a)
-        # positives of the teacher; at least the number of GT boxes (an untrained teacher has
-        # almost none, which would blow the average up)
-        num_pos = max(int((harmony_t.reg_quality >= self.pos_thr).sum()), int(gt_valid.sum()), 1)
-
-        # Harmony Distillation
-        logits_s = images_first(head_outputs_S[0], num_cls)
-        probs_t = images_first(head_outputs_T[0], num_cls).detach().sigmoid()
-        kd_cls = quality_focal_loss_tensor_target(  # mmdet's QFL, soft targets: (B * N*A, )
-            logits_s.reshape(-1, num_cls),
-            probs_t.reshape(-1, num_cls),
-            beta=self.beta,
-            reduction='none').reshape(b, n * a)
-        loss_hd_cls = (hs * kd_cls).sum() / num_pos
-        reg_w = (hs * harmony_t.cls_quality.reshape(b, n * a)).reshape(-1)
-        loss_hd_reg = self.giou(
-            preds_s.boxes.reshape(-1, 4), preds_t.boxes.reshape(-1, 4), weight=reg_w) / num_pos
+        loss_hd_cls = loss_hd_reg = None
+        if self.with_hd:  # off: features only (e.g. heterogeneous heads)
+            loss_hd_cls, loss_hd_reg = self.harmony_distillation(preds_s, harmony_t, preds_t,
+                                                                 head_outputs_S, head_outputs_T,
+                                                                 gt_valid)
 
         # Task-decoupled Feature Distillation
         cls_region = harmony_t.cls_quality.amax(-1)  # (B, N)
@@ -143,16 +156,50 @@ class TBDLoss(DetectorLoss):
                                    (1 - self.tfd_balance) * term_reg).mean()
 
         with torch.no_grad():
-            pos = harmony_t.reg_quality >= self.pos_thr
             harmony_s = harmony_score(
                 preds_s._replace(boxes=preds_s.boxes.detach(), scores=preds_s.scores.detach()),
                 gt_boxes, gt_valid)
+            pos = harmony_t.reg_quality >= self.pos_thr  # (B, N, A) teacher positives
+            score_s = harmony_s.score
+            if score_s.shape != pos.shape:  # other priors: the teacher's positive locations
+                pos, score_s = pos.any(-1), score_s.amax(-1)
             zero = harmony_t.score.new_zeros(())
-            hs_t = harmony_t.score[pos].mean() if pos.any() else zero
-            hs_s = harmony_s.score[pos].mean() if pos.any() else zero
-        return dict(
-            loss_hd_cls=self.weights['hd_cls'] * loss_hd_cls,
-            loss_hd_reg=self.weights['hd_reg'] * loss_hd_reg,
-            loss_tfd=self.weights['tfd'] * loss_tfd,
-            tbd_hs_teacher_pos=hs_t,
-            tbd_hs_student_pos=hs_s)
+            hs_t = harmony_t.score[harmony_t.reg_quality >= self.pos_thr].mean() \
+                if pos.any() else zero
+            hs_s = score_s[pos].mean() if pos.any() else zero
+        losses = dict()
+        if self.with_hd:
+            losses.update(
+                loss_hd_cls=self.weights['hd_cls'] * loss_hd_cls,
+                loss_hd_reg=self.weights['hd_reg'] * loss_hd_reg)
+        losses.update(loss_tfd=self.weights['tfd'] * loss_tfd)
+        return dict(losses, tbd_hs_teacher_pos=hs_t, tbd_hs_student_pos=hs_s)
+
+    def harmony_distillation(self, preds_s, harmony_t, preds_t, head_outputs_S: Sequence,
+                             head_outputs_T: Sequence, gt_valid: Tensor) -> tuple:
+        """The two HD terms (unweighted): class KD and box KD, each weighted by the teacher's
+        Harmony Score per prior, over the teacher's positives.
+
+        Args:
+            preds_s / preds_t (DensePredictions): decoded predictions (B, N, A, ...).
+            harmony_t: the teacher's Harmony Score terms, (B, N, A) each.
+            head_outputs_S / head_outputs_T: the heads' forward outputs (per-level lists).
+            gt_valid (Tensor): (B, M) bool.
+        """
+        b, n, a, num_cls = preds_s.scores.shape
+        hs = harmony_t.score.reshape(b, n * a)
+        # positives of the teacher; at least the number of GT boxes (an untrained teacher has
+        # almost none, which would blow the average up)
+        num_pos = max(int((harmony_t.reg_quality >= self.pos_thr).sum()), int(gt_valid.sum()), 1)
+        logits_s = images_first(head_outputs_S[0], num_cls)
+        probs_t = images_first(head_outputs_T[0], num_cls).detach().sigmoid()
+        kd_cls = quality_focal_loss_tensor_target(  # mmdet's QFL, soft targets: (B * N*A, )
+            logits_s.reshape(-1, num_cls),
+            probs_t.reshape(-1, num_cls),
+            beta=self.beta,
+            reduction='none').reshape(b, n * a)
+        loss_hd_cls = (hs * kd_cls).sum() / num_pos
+        reg_w = (hs * harmony_t.cls_quality.reshape(b, n * a)).reshape(-1)
+        loss_hd_reg = self.giou(
+            preds_s.boxes.reshape(-1, 4), preds_t.boxes.reshape(-1, 4), weight=reg_w) / num_pos
+        return loss_hd_cls, loss_hd_reg

@@ -33,7 +33,7 @@ Two forms are configured (``configs/_base_/distillers/tid_distiller.py`` and its
   ``(alpha, 0, beta)`` and FGD's ``gamma``, it equals FGD's focal plus attention terms of a
   one-box image (tested).
 """
-from typing import Dict, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -41,14 +41,34 @@ from torch import Tensor
 from torch.profiler import record_function
 
 from tid_mmdet.registry import MODELS, TASK_UTILS
-from ..task_modules.tid import DIEM, LDAM, REGION_NAMES, SFDM
+from ..task_modules.tid import DIEM, LDAM, REGION_NAMES, SFDM, RoIImportance
 from ..utils import fgd_attention, pack_gt_instances, standardize
 from .detector_loss import DetectorLoss, DetectorPair
 from .feature_align import build_align_conv, check_feature_pairs, check_neck_widths
 
 
+class TIDRegionMaps(NamedTuple):
+    """What one TID step computes before the feature loss, all levels concatenated
+    (:meth:`TIDLoss.region_maps`; drawn by :func:`tid_mmdet.visualization.draw_tid_regions`).
+
+    Attributes:
+        score_t / score_s (Tensor): (B, N) DIEM importance of teacher / student.
+        key / weak (Tensor): (B, N) bool, LDAM's key areas K and weak areas W.
+        region (Tensor): (B, N) long, SFDM's region (0 high, 1 medium, 2 low).
+        featmap_sizes (list[tuple[int, int]]): (H_l, W_l) per level; ``N = sum H_l W_l``.
+        strides (list[tuple[int, int]]): (w, h) stride of each level, in input pixels.
+    """
+    score_t: Tensor
+    score_s: Tensor
+    key: Tensor
+    weak: Tensor
+    region: Tensor
+    featmap_sizes: List[Tuple[int, int]]
+    strides: List[Tuple[int, int]]
+
+
 def _build(cfg, default_type: str):
-    if isinstance(cfg, (DIEM, LDAM, SFDM)):
+    if isinstance(cfg, (DIEM, LDAM, SFDM, RoIImportance)):
         return cfg
     cfg = dict(cfg or {})
     cfg.setdefault('type', f'mmrazor.{default_type}')
@@ -75,6 +95,15 @@ class TIDLoss(DetectorLoss):
             teacher's: adds a 1x1 align conv shared by all levels (as FGD's ``align``).
         teacher_channels (int, optional): teacher neck width (with ``student_channels``).
         loss_weight (float): weight of ``loss_tid``. Defaults to 1.0.
+        roi_importance (dict, optional): two-stage detectors only: also score the student's
+            sampled RoIs by both models' RoI heads and paint that importance onto the FPN
+            (:class:`RoIImportance`, e.g. ``dict(mode='max')``); :meth:`forward` then needs
+            ``rois``, ``roi_cls_S`` and ``roi_reg_S``. None (default): the RPN alone.
+
+    Attributes:
+        record_region_maps (bool): when True, :meth:`forward` keeps the step's
+            :class:`TIDRegionMaps` in ``recorded_region_maps`` (set by
+            ``TIDRegionVisualizationHook`` for the iterations it draws). Defaults to False.
     """
     needs_heads = True
 
@@ -91,7 +120,8 @@ class TIDLoss(DetectorLoss):
                  gamma: float = 5e-4,
                  student_channels: Optional[int] = None,
                  teacher_channels: Optional[int] = None,
-                 loss_weight: float = 1.0) -> None:
+                 loss_weight: float = 1.0,
+                 roi_importance: Optional[dict] = None) -> None:
         super().__init__()
         if region_norm not in ('region', 'level'):
             raise ValueError(f"TIDLoss region_norm must be 'region' or 'level', got "
@@ -111,16 +141,30 @@ class TIDLoss(DetectorLoss):
         self.channel_reduction = channel_reduction
         self.loss_weight = loss_weight
         self.align = build_align_conv('TIDLoss', student_channels, teacher_channels)
+        self.roi_importance = None if roi_importance is None else _build(
+            roi_importance, 'RoIImportance')
+        self.needs_roi_heads = self.roi_importance is not None
         self._pair: Optional[DetectorPair] = None
+        self.record_region_maps = False
+        self.recorded_region_maps: Optional[TIDRegionMaps] = None
 
     def bind(self, name: str, pair: DetectorPair) -> None:
         if pair.student_channels is not None and pair.teacher_channels is not None:
             check_neck_widths(name, self.align, pair.student_channels, pair.teacher_channels)
+        if self.roi_importance is not None:
+            self.roi_importance.check_roi_heads(name, pair.student_roi_head, pair.teacher_roi_head,
+                                                pair.teacher_head.head.prior_generator.strides)
         self._pair = pair
 
-    def forward(self, feats_S: Sequence[Tensor], feats_T: Sequence[Tensor],
-                head_outputs_S: Sequence, head_outputs_T: Sequence,
-                data_samples: Sequence) -> Dict[str, Tensor]:
+    def forward(self,
+                feats_S: Sequence[Tensor],
+                feats_T: Sequence[Tensor],
+                head_outputs_S: Sequence,
+                head_outputs_T: Sequence,
+                data_samples: Sequence,
+                rois: Optional[Tensor] = None,
+                roi_cls_S: Optional[Tensor] = None,
+                roi_reg_S: Optional[Tensor] = None) -> Dict[str, Tensor]:
         """Compute the TID loss.
 
         Args:
@@ -128,6 +172,9 @@ class TIDLoss(DetectorLoss):
             head_outputs_S / head_outputs_T: the heads' forward outputs, per-level lists
                 ``(cls_scores, bbox_preds[, ...])``.
             data_samples (list[DetDataSample]): the batch, with ``gt_instances``.
+            rois (Tensor, optional): (R, 5) the student's sampled RoIs (``roi_importance``).
+            roi_cls_S / roi_reg_S (Tensor, optional): the student RoI head's (R, C + 1) class
+                logits and (R, 4C) deltas on ``rois`` (``roi_importance``).
 
         Returns:
             dict[str, Tensor]: ``loss_tid`` and, for the log, the share of locations of each
@@ -135,7 +182,11 @@ class TIDLoss(DetectorLoss):
         """
         self._require_bound()
         check_feature_pairs('loss_tid', self.align, feats_S, feats_T)
-        region = self.regions(head_outputs_S, head_outputs_T, data_samples)
+        roi = None if self.roi_importance is None else (rois, roi_cls_S, roi_reg_S, feats_T)
+        maps = self.region_maps(head_outputs_S, head_outputs_T, data_samples, roi)
+        if self.record_region_maps:
+            self.recorded_region_maps = maps
+        region = maps.region
         sizes = [f.shape[-2] * f.shape[-1] for f in feats_T]
         with record_function('TID.loss'):
             loss = self.feature_loss(feats_S, feats_T, region, sizes)
@@ -151,9 +202,30 @@ class TIDLoss(DetectorLoss):
     @torch.no_grad()
     def regions(self, head_outputs_S: Sequence, head_outputs_T: Sequence,
                 data_samples: Sequence) -> Tensor:
-        """DIEM -> LDAM -> SFDM: the region index (B, N) of every location, levels
-        concatenated. Each unit runs in a ``torch.profiler.record_function`` block
-        (``TID.DIEM``, ``TID.LDAM``, ``TID.SFDM``)."""
+        """The region index (B, N) of every location, levels concatenated
+        (:meth:`region_maps`)."""
+        return self.region_maps(head_outputs_S, head_outputs_T, data_samples).region
+
+    @torch.no_grad()
+    def region_maps(self,
+                    head_outputs_S: Sequence,
+                    head_outputs_T: Sequence,
+                    data_samples: Sequence,
+                    roi: Optional[tuple] = None) -> TIDRegionMaps:
+        """DIEM -> LDAM -> SFDM, with every intermediate map. Each unit runs in a
+        ``torch.profiler.record_function`` block (``TID.DIEM``, ``TID.LDAM``, ``TID.SFDM``).
+
+        Args:
+            head_outputs_S / head_outputs_T: the heads' forward outputs (see :meth:`forward`).
+            data_samples (list[DetDataSample]): the batch, with ``gt_instances``.
+            roi (tuple, optional): with ``roi_importance``: ``(rois, roi_cls_S, roi_reg_S,
+                feats_T)`` (see :meth:`forward`); the importance of each model is then the
+                larger of its RPN and painted RoI importance (:class:`RoIImportance`).
+
+        Returns:
+            TIDRegionMaps: importance of teacher and student, key and weak areas, regions,
+            each (B, N), levels concatenated.
+        """
         head_s, head_t = self._pair.student_head, self._pair.teacher_head
         with record_function('TID.DIEM'):
             preds_t = head_t.decode(head_outputs_T)
@@ -167,16 +239,35 @@ class TIDLoss(DetectorLoss):
             thrs_t = thrs_s = None  # the 'fixed' ablation needs no detector criteria
             if self.diem.thresholds == 'detector':
                 sizes, neg = preds_t.featmap_sizes, self.diem.neg_thr
-                thrs_t = head_t.detector_thresholds(gt_boxes, gt_valid, sizes, neg)
+                thrs_t = head_t.detector_thresholds(gt_boxes, gt_valid, sizes, neg, preds_t)
                 # equal criteria (same head kind, anchors, assigner): computed once
                 thrs_s = thrs_t if head_s.same_criteria(head_t) else \
-                    head_s.detector_thresholds(gt_boxes, gt_valid, sizes, neg)
-            score_t = self.diem(preds_t, gt_boxes, gt_labels, gt_valid, thrs_t)
-            score_s = self.diem(preds_s, gt_boxes, gt_labels, gt_valid, thrs_s)
+                    head_s.detector_thresholds(gt_boxes, gt_valid, sizes, neg, preds_s)
+            score_t = self.diem(preds_t, gt_boxes, head_t.gt_labels(gt_labels), gt_valid, thrs_t)
+            score_s = self.diem(preds_s, gt_boxes, head_s.gt_labels(gt_labels), gt_valid, thrs_s)
+            if self.roi_importance is not None:
+                score_t, score_s = self._roi_importance(roi, score_t, score_s, gt_boxes, gt_labels,
+                                                        gt_valid, preds_t.featmap_sizes)
         with record_function('TID.LDAM'):
             key, weak = self.ldam(score_t, score_s, key_thr=self.diem.key_score)
         with record_function('TID.SFDM'):
-            return self.sfdm(key, weak)
+            region = self.sfdm(key, weak)
+        strides = [tuple(s) for s in head_t.head.prior_generator.strides]
+        return TIDRegionMaps(score_t, score_s, key, weak, region, preds_t.featmap_sizes, strides)
+
+    def _roi_importance(self, roi: Optional[tuple], score_t: Tensor, score_s: Tensor,
+                        gt_boxes: Tensor, gt_labels: Tensor, gt_valid: Tensor,
+                        featmap_sizes: Sequence) -> Tuple[Tensor, Tensor]:
+        """Join the painted RoI importance into the RPN importance (``roi_importance``)."""
+        if roi is None or any(x is None for x in roi):
+            raise ValueError('TIDLoss roi_importance needs rois, roi_cls_S and roi_reg_S in '
+                             'forward: record the student\'s BBoxHead.loss_and_target inputs and '
+                             'map them in loss_forward_mappings (configs/tid/ablations/'
+                             'tid-roi_faster-rcnn-*.py)')
+        rois, cls_s, reg_s, feats_t = roi
+        heads = (self._pair.teacher_roi_head, self._pair.student_roi_head)
+        return self.roi_importance(self.diem, score_t, score_s, heads, rois, feats_t,
+                                   (cls_s, reg_s), gt_boxes, gt_labels, gt_valid, featmap_sizes)
 
     @torch.no_grad()
     def location_weights(self, region: Tensor, level_sizes: Sequence[int]) -> Tensor:

@@ -5,10 +5,13 @@ from .base import (BaseHeadAdapter, DensePredictions, DenseTargets, build_head_a
 from .fcos import FCOSHeadAdapter
 from .gfl import GFLHeadAdapter
 from .retina import RetinaHeadAdapter
+from .rpn import RPNHeadAdapter
+from .rtmdet import RTMDetHeadAdapter
 from .tood import TOODHeadAdapter
+from .vfnet import VFNetHeadAdapter
 
 __all__ = [
     'BaseHeadAdapter', 'DensePredictions', 'DenseTargets', 'build_head_adapter', 'images_first',
     'levels_first', 'ATSSHeadAdapter', 'FCOSHeadAdapter', 'GFLHeadAdapter', 'RetinaHeadAdapter',
-    'TOODHeadAdapter'
+    'RPNHeadAdapter', 'RTMDetHeadAdapter', 'TOODHeadAdapter', 'VFNetHeadAdapter'
 ]

@@ -26,10 +26,14 @@ class DensePredictions(NamedTuple):
         boxes (Tensor): (B, N, A, 4) predicted boxes, xyxy in input pixels.
         scores (Tensor): (B, N, A, C) class probabilities.
         featmap_sizes (list[tuple[int, int]]): (H_l, W_l) per level; ``N = sum H_l*W_l``.
+        labels (Tensor, optional): (B, N, A) the predicted class of every prior
+            (:meth:`BaseHeadAdapter.predicted_labels`; -1: background). None: the argmax of
+            ``scores``.
     """
     boxes: Tensor
     scores: Tensor
     featmap_sizes: List[Tuple[int, int]]
+    labels: Optional[Tensor] = None
 
 
 class DenseTargets(NamedTuple):
@@ -85,6 +89,12 @@ class BaseHeadAdapter:
     kd_reg_form: str = 'box'
     #: CrossKD's official settings for this head (None: CrossKD does not support it)
     crosskd_defaults: Optional[Dict] = None
+    #: why CrossKD does not support the head (the error names it; with crosskd_defaults None)
+    crosskd_refusal: str = 'its head has no plain cls/reg conv towers to run the teacher tail on'
+    #: a class-agnostic head (an RPN: objectness only): every GT box counts as class 0
+    class_agnostic: bool = False
+    #: whether the class output is logits (False: already probabilities, as TOOD's)
+    class_logits: bool = True
 
     def __init__(self, head: nn.Module) -> None:
         self._head = (head, )  # a tuple keeps nn.Module from registering it
@@ -103,6 +113,16 @@ class BaseHeadAdapter:
         if getattr(self.head, 'use_sigmoid_cls', True):
             return cls_logits.sigmoid()
         return cls_logits.softmax(-1)[..., :self.head.num_classes]
+
+    def predicted_labels(self, scores: Tensor) -> Optional[Tensor]:
+        """(B, N, A) predicted class of every prior from its (B, N, A, C) probabilities, or
+        None for the argmax (a multi-class sigmoid head always predicts some class)."""
+        return None
+
+    def gt_labels(self, labels: Tensor) -> Tensor:
+        """GT labels (B, M) as this head predicts them (a class-agnostic head: 0 for every
+        valid box, padding -1 kept)."""
+        return labels.clamp(max=0) if self.class_agnostic else labels
 
     def decode_boxes(self, priors: Tensor, strides: Tensor, reg: Tensor) -> Tensor:
         """Boxes from the regression outputs.
@@ -140,9 +160,9 @@ class BaseHeadAdapter:
         boxes = self.decode_boxes(torch.cat(level_priors), strides, reg)
         num_priors = head.prior_generator.num_base_priors[0]
         scores = self.class_probs(images_first(cls_scores, head.cls_out_channels))
+        scores = scores.reshape(b, -1, num_priors, scores.size(-1))
         return DensePredictions(
-            boxes.reshape(b, -1, num_priors, 4), scores.reshape(b, -1, num_priors, scores.size(-1)),
-            sizes)
+            boxes.reshape(b, -1, num_priors, 4), scores, sizes, self.predicted_labels(scores))
 
     # --- the detector's own sample criteria ------------------------------------------------
     def criteria_assigner(self) -> Optional[dict]:
@@ -162,9 +182,13 @@ class BaseHeadAdapter:
         return (type(self) is type(other) and self.criteria_assigner() == other.criteria_assigner()
                 and repr(self.head.prior_generator) == repr(other.head.prior_generator))
 
-    def detector_thresholds(self, gt_boxes: Tensor, gt_valid: Tensor,
-                            featmap_sizes: Sequence[Tuple[int, int]],
-                            neg_thr: float) -> Optional[Tuple[Tensor, Tensor]]:
+    def detector_thresholds(
+            self,
+            gt_boxes: Tensor,
+            gt_valid: Tensor,
+            featmap_sizes: Sequence[Tuple[int, int]],
+            neg_thr: float,
+            preds: Optional[DensePredictions] = None) -> Optional[Tuple[Tensor, Tensor]]:
         """The detector's own positive and negative IoU criteria for every GT box
         (:mod:`.criteria`), or None where its assigner has none.
 
@@ -172,6 +196,9 @@ class BaseHeadAdapter:
             gt_boxes (Tensor): (B, M, 4) xyxy, padded. gt_valid (Tensor): (B, M) bool.
             featmap_sizes (list[tuple[int, int]]): (H_l, W_l) per level.
             neg_thr (float): negative criterion of assigners that define none (ATSS).
+            preds (DensePredictions, optional): this model's decoded predictions of the step,
+                for the criteria of dynamic assigners (RTMDet's), which rank predictions;
+                static criteria ignore it.
 
         Returns:
             tuple[Tensor, Tensor] | None: positive and negative thresholds, (B, M) each.
@@ -213,9 +240,8 @@ class BaseHeadAdapter:
     def check_crosskd(self, reused_idx: int) -> None:
         """Raise a clear error if CrossKD cannot run this head from tower conv ``reused_idx``."""
         if self.crosskd_defaults is None:
-            raise TypeError(f'CrossKD does not support {self.name}: its head has no plain '
-                            'cls/reg conv towers to run the teacher tail on. Heads with CrossKD: '
-                            f'{", ".join(crosskd_head_names())}')
+            raise TypeError(f'CrossKD does not support {self.name}: {self.crosskd_refusal}. '
+                            f'Heads with CrossKD: {", ".join(crosskd_head_names())}')
         stacked = self.head.stacked_convs
         if not 0 <= reused_idx <= stacked:
             raise ValueError(f'CrossKD reused_teacher_head_idx={reused_idx} is outside 0..'
@@ -305,9 +331,9 @@ def build_head_adapter(head: nn.Module, method: str = 'distillation') -> BaseHea
     """The adapter of ``head``, chosen by the nearest mmdet class in its MRO.
 
     A user's subclass of a supported mmdet head (defined outside mmdet) uses that head's
-    adapter; an mmdet head that merely inherits a supported one (RTMDet from ATSS, VFNet from
-    ATSS and FCOS) is unsupported until it has an adapter of its own, because its outputs
-    differ.
+    adapter; an mmdet head that merely inherits a supported one (PAA from ATSS, FSAF from
+    RetinaNet) is unsupported until it has an adapter of its own, because its outputs or its
+    assignment differ (RTMDet and VFNet, which inherit ATSS, have theirs).
 
     Raises:
         TypeError: naming the head, the method and the supported heads.

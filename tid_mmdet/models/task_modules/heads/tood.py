@@ -15,6 +15,7 @@ class TOODHeadAdapter(BaseHeadAdapter):
     criteria. CrossKD is not supported (the T-head's task decomposition is no plain conv
     tower)."""
     head_types = (TOODHead, )
+    class_logits = False
 
     def criteria_assigner(self):
         """TOOD's task-aligned assigner has no IoU criterion: its initial ATSS assigner."""

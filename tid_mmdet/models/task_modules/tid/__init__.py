@@ -2,6 +2,7 @@
 medium / low value regions). The feature loss over the regions is ``TIDLoss``."""
 from .diem import DIEM
 from .ldam import LDAM
+from .roi_importance import RoIImportance
 from .sfdm import REGION_NAMES, SFDM
 
-__all__ = ['DIEM', 'LDAM', 'SFDM', 'REGION_NAMES']
+__all__ = ['DIEM', 'LDAM', 'SFDM', 'REGION_NAMES', 'RoIImportance']

@@ -16,7 +16,9 @@ own predictions (teacher and student are scored separately):
   ``neg_thr`` (0.5 / 0.4) for every head with ``thresholds='fixed'`` (ablation) and for a head
   without criteria.
 * classification score ``Score_c``: ``c_hit`` (2.0) if the predicted class (argmax of the class
-  scores) equals the class of the ground truth that gives ``IoU_max``, else ``c_miss`` (0.4). A
+  scores; a class-agnostic RPN predicts "object" where its objectness is >= 0.5 and every GT
+  counts as that one class) equals the class of the ground truth that gives ``IoU_max``, else
+  ``c_miss`` (0.4). A
   location in the negative band (``IoU_max <= neg_thr``, including IoU 0 with every GT) is matched
   to no object and misses, as do the locations of images without ground truth.
 * importance ``Score = Score_r * Score_c`` (``tasks='both'``), or one factor alone for the
@@ -156,8 +158,8 @@ class DIEM:
         score_r[negative] = r_neg
         # background (the negative band, IoU 0 included) is matched to no object
         matched_label = matched_label.masked_fill(negative | ~has_gt, -1)
-        pred_label = scores.argmax(dim=-1).reshape(b, n * a)
+        pred_label = scores.argmax(dim=-1) if preds.labels is None else preds.labels
+        hit = (pred_label.reshape(b, n * a) == matched_label) & (matched_label >= 0)
         c_hit, c_miss = self.cls_values
-        score_c = torch.where(pred_label == matched_label, iou_max.new_tensor(c_hit),
-                              iou_max.new_tensor(c_miss))
+        score_c = torch.where(hit, iou_max.new_tensor(c_hit), iou_max.new_tensor(c_miss))
         return score_r.reshape(b, n, a), score_c.reshape(b, n, a)

@@ -1,0 +1,2 @@
+"""Runner components: hooks."""
+from .hooks import *  # noqa: F401,F403
