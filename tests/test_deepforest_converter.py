@@ -169,7 +169,7 @@ def test_train_and_val_tiles_kept_apart(converted):
     assert summary['train']['distinct_crowns'] == 2 + 2
     assert summary['val']['distinct_crowns'] == 2
     meta = json.loads((out / 'meta.json').read_text())
-    assert meta['source']['wheel_sha256'] == df.sha256_file(converted[0])
+    assert meta['source']['wheel_sha256'] == df.sha256(converted[0])
     assert meta['source']['version'] == '2.1.0' and meta['source']['license'] == 'MIT'
     assert set(meta['source']['files']) == {'wide.png', 'wide.xml', 'small.tif', 'small.xml'}
     assert meta['summary']['train']['images'] == summary['train']['images']

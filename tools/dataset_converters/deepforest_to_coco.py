@@ -63,6 +63,8 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 import numpy as np
 from PIL import Image
 
+from tools.synthetic.train_reference import sha256
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEEPFOREST_VERSION = '2.1.0'
 DATA_PREFIX = 'deepforest/data/'
@@ -83,15 +85,6 @@ def default_cache_dir() -> str:
 def sha256_of(data: bytes) -> str:
     """Hex SHA-256 of bytes."""
     return hashlib.sha256(data).hexdigest()
-
-
-def sha256_file(path: str) -> str:
-    """Hex SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for chunk in iter(lambda: f.read(1 << 20), b''):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 # ----------------------------------------------------------------------------- the source
@@ -124,7 +117,7 @@ class DeepForestSource:
         if not self._names:
             raise ValueError(f'{path} has no {DATA_PREFIX} folder: it is not a deepforest wheel; '
                              f'{_GET_WHEEL}')
-        self.wheel_sha256 = sha256_file(path)
+        self.wheel_sha256 = sha256(path)
         metadata = [n for n in self._zip.namelist() if n.endswith('.dist-info/METADATA')]
         if metadata:
             for line in self._zip.read(metadata[0]).decode('utf-8', 'replace').splitlines():
