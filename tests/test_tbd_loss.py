@@ -141,3 +141,20 @@ def test_images_without_ground_truth_give_finite_losses():
         _, samples = make_batch(boxes, num_classes=4)
         losses = tbd(head_s, head_t)(feats_s, feats_t, head_s(feats_s), head_t(feats_t), samples)
         assert all(torch.isfinite(v) for v in losses.values()), losses
+
+
+def test_inverted_boxes_of_signed_distance_heads_keep_the_box_term_bounded():
+    """RTMDet-S / tiny regress signed side distances: both models may decode inverted boxes,
+    whose GIoU is unbounded (about -3e7 once); the box term stays within GIoU's [0, 2] range."""
+    from .test_rtmdet_vfnet_heads import SIZES, rtmdet
+    head = rtmdet(sep=False)
+    _, samples = make_batch([[[4, 4, 30, 30]], [[10, 12, 40, 44]]], size=(48, 48), num_classes=3)
+    gen = torch.Generator().manual_seed(0)
+    cls = [torch.randn(2, 3, h, w, generator=gen) for h, w in SIZES]
+    inverted_s = [-torch.rand(2, 4, h, w, generator=gen) * 20 for h, w in SIZES]
+    inverted_t = [-torch.rand(2, 4, h, w, generator=gen) * 20 for h, w in SIZES]
+    feats = [torch.randn(2, 8, h, w, generator=gen) for h, w in SIZES]
+    loss = tbd(head, head)(feats, feats, (cls, inverted_s), (cls, inverted_t), samples)
+    # each of the 2 x 45 priors adds weight (<= 1) x (1 - GIoU) (<= 2); N_pos >= 2 GT boxes
+    priors = 2 * sum(h * w for h, w in SIZES)
+    assert torch.isfinite(loss['loss_hd_reg']) and 0 <= loss['loss_hd_reg'] <= 2 * priors / 2

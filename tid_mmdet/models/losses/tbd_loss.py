@@ -41,6 +41,13 @@ from .detector_loss import DetectorLoss, DetectorPair
 from .feature_align import build_align_conv, check_feature_pairs, check_neck_widths
 
 
+def ordered(boxes: Tensor) -> Tensor:
+    """(K, 4) xyxy boxes with ``x2 >= x1`` and ``y2 >= y1`` (an inverted box becomes a line).
+    Heads that regress signed distances (RTMDet-S / tiny, no ``exp``) can decode inverted boxes,
+    whose GIoU is unbounded; boxes already ordered pass unchanged (values and gradients)."""
+    return torch.cat([boxes[:, :2], torch.maximum(boxes[:, 2:], boxes[:, :2])], dim=1)
+
+
 @MODELS.register_module()
 class TBDLoss(DetectorLoss):
     """Task-Balanced Distillation (our reconstruction): Harmony + task-decoupled feature KD.
@@ -201,5 +208,7 @@ class TBDLoss(DetectorLoss):
         loss_hd_cls = (hs * kd_cls).sum() / num_pos
         reg_w = (hs * harmony_t.cls_quality.reshape(b, n * a)).reshape(-1)
         loss_hd_reg = self.giou(
-            preds_s.boxes.reshape(-1, 4), preds_t.boxes.reshape(-1, 4), weight=reg_w) / num_pos
+            ordered(preds_s.boxes.reshape(-1, 4)),
+            ordered(preds_t.boxes.reshape(-1, 4)),
+            weight=reg_w) / num_pos
         return loss_hd_cls, loss_hd_reg
