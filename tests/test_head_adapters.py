@@ -120,3 +120,11 @@ def test_unsupported_head_lists_the_supported_ones():
             match='ATSSHead, FCOSHead, GFLHead, (RPNHead, )?RTMDetHead, RTMDetSepBNHead, '
             'RetinaHead, TOODHead, VFNetHead'):
         build_head_adapter(torch.nn.Linear(2, 2))
+
+
+def test_point_heads_with_equal_points_share_their_criteria():
+    """MlvlPointGenerator prints no configuration: equal strides and offset are equal priors,
+    so TID computes FCOS's criteria once for teacher and student."""
+    heads = [build_tiny_head(dict(type='FCOSHead', strides=s)) for s in ([8], [8], [16])]
+    a, b, c = (build_head_adapter(h) for h in heads)
+    assert a.same_criteria(b) and not a.same_criteria(c)

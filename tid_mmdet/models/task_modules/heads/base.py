@@ -72,6 +72,15 @@ def levels_first(levels: Sequence[Tensor], channels: int = 0) -> Tensor:
     return torch.cat([t.reshape(-1, channels) for t in levels])
 
 
+def prior_key(generator) -> tuple:
+    """What defines a prior generator's priors: mmdet's ``AnchorGenerator`` prints its whole
+    configuration; ``MlvlPointGenerator`` has no ``__repr__``, so its strides and offset."""
+    if type(generator).__repr__ is not object.__repr__:
+        return (type(generator).__name__, repr(generator))
+    return (type(generator).__name__, tuple(map(tuple, generator.strides)),
+            getattr(generator, 'offset', None))
+
+
 class BaseHeadAdapter:
     """Everything the distillation methods need to know about one dense head.
 
@@ -177,10 +186,9 @@ class BaseHeadAdapter:
         return self.head.prior_generator.grid_priors(featmap_sizes, device=device)
 
     def same_criteria(self, other: 'BaseHeadAdapter') -> bool:
-        """Whether ``other``'s criteria are this head's: same adapter, assigner and priors
-        (mmdet's prior generators print their whole configuration)."""
+        """Whether ``other``'s criteria are this head's: same adapter, assigner and priors."""
         return (type(self) is type(other) and self.criteria_assigner() == other.criteria_assigner()
-                and repr(self.head.prior_generator) == repr(other.head.prior_generator))
+                and prior_key(self.head.prior_generator) == prior_key(other.head.prior_generator))
 
     def detector_thresholds(
             self,

@@ -6,7 +6,7 @@ from mmdet.models.dense_heads import VFNetHead
 from torch import Tensor
 
 from tid_mmdet.registry import TASK_UTILS
-from .base import BaseHeadAdapter, DensePredictions
+from .base import BaseHeadAdapter, DensePredictions, prior_key
 
 
 @TASK_UTILS.register_module()
@@ -54,13 +54,7 @@ class VFNetHeadAdapter(BaseHeadAdapter):
         ]
 
     def same_criteria(self, other: BaseHeadAdapter) -> bool:
-        """Same assigner, ``use_atss``, ATSS anchors (``AnchorGenerator`` prints its whole
-        configuration) and points (``MlvlPointGenerator`` does not: strides and offset)."""
-        if type(self) is not type(other):
-            return False
-        mine, theirs = self.head, other.head
-        return (self.criteria_assigner() == other.criteria_assigner()
-                and mine.use_atss == theirs.use_atss
-                and repr(mine.atss_prior_generator) == repr(theirs.atss_prior_generator)
-                and mine.prior_generator.strides == theirs.prior_generator.strides
-                and mine.prior_generator.offset == theirs.prior_generator.offset)
+        """Same assigner, ``use_atss``, ATSS anchors and points."""
+        return (super().same_criteria(other) and self.head.use_atss == other.head.use_atss
+                and prior_key(self.head.atss_prior_generator) == prior_key(
+                    other.head.atss_prior_generator))
