@@ -245,6 +245,11 @@ def test_fingerprint_of_a_run():
                    current) == ('code', 'code changed since commit abc')
     assert compare(dict(current, teacher='e' * 16, data='data0'),
                    current) == ('changed', 'teacher and data changed')
+    # the teacher is compared by its weights, not by where its file lies
+    assert config_digest(config, ['model.teacher_ckpt=/a/model.pth']) == config_digest(
+        config, ['model.teacher_ckpt=/b/model.pth'])
+    assert run_fingerprint(config, [], dict(sha256='f' * 64, weights_sha256='a' * 64), 'd', 'c',
+                           's')['teacher'] == 'a' * 16
 
 
 def test_only_the_default_run_writes_the_committed_report(tmp_path):
@@ -279,3 +284,135 @@ def test_the_two_stage_pair_runs_through_the_benchmark(tmp_path):
 def test_unknown_pair_is_refused():
     proc = run(['--pair', 'no-such-pair'])
     assert proc.returncode != 0 and 'invalid choice' in proc.stderr
+
+
+# --- launcher (2 CPU processes with gloo) and the committed store --------------------------
+
+LAUNCHED = ['--launcher', 'pytorch', '--gpus', '2', '--skip-cost', '--no-progress']
+
+
+def launched_args(out, store):
+    return ['--methods', 'tid', *TOY, '--seeds', '0', '--out-dir',
+            str(out), '--store',
+            str(store)] + LAUNCHED
+
+
+def run_cpu(args):
+    """``run`` with CUDA hidden: the gloo path is under test even on a GPU machine."""
+    env = dict(os.environ, PYTHONPATH=REPO, CUDA_VISIBLE_DEVICES='')
+    return subprocess.run(
+        [sys.executable, '-m', 'tools.benchmark.run_benchmark'] + args,
+        cwd=REPO,
+        env=env,
+        text=True,
+        capture_output=True)
+
+
+@pytest.fixture(scope='module')
+def launched(tmp_path_factory):
+    """The toy benchmark with ``--launcher pytorch --gpus 2`` (torchrun, 2 CPU processes)."""
+    root = tmp_path_factory.mktemp('launched')
+    out, store = root / 'machine1', root / 'store'
+    proc = succeeded(run_cpu(launched_args(out, store)))
+    return dict(root=root, out=out, store=store, stdout=proc.stdout)
+
+
+@pytest.fixture(scope='module')
+def resumed(launched):
+    """The same benchmark in a fresh results folder with only the store: another machine."""
+    out = launched['root'] / 'machine2'
+    proc = succeeded(run_cpu(launched_args(out, launched['store'])))
+    return dict(out=out, stdout=proc.stdout)
+
+
+def test_the_launcher_trains_every_run_in_two_processes(launched):
+    for name in ('student', 'tid'):
+        result = read_json(result_path(launched['out'], name))
+        assert (result['launcher'], result['processes'], result['threads']) == ('pytorch', 2, 1)
+        log = (launched['out'] / 'runs' / name / 'seed0' / 'train.log').read_text()
+        assert 'Distributed training: True' in log and 'GPU number: 2' in log, name
+        assert "'backend': 'gloo'" in log, name
+
+
+def test_finished_runs_and_the_teacher_are_committed_to_the_store(launched):
+    store = launched['store']
+    for name in ('student', 'tid'):
+        assert read_json(store / 'runs' / name / 'seed0.json') == read_json(
+            result_path(launched['out'], name))
+    teacher = read_json(store / 'teacher.json')
+    assert len(teacher['weights_sha256']) == 64 and 'coco/bbox_mAP' in teacher['metrics']
+
+
+def test_another_machine_resumes_from_the_store(resumed):
+    """The teacher is retrained bit for bit (same data, seed, code), so the committed runs
+    match their fingerprints and nothing is trained again."""
+    assert resumed['stdout'].count('done before (committed result)') == 2, resumed['stdout']
+    assert not (resumed['out'] / 'runs').exists()
+
+
+def test_report_only_needs_nothing_but_the_store(launched, tmp_path):
+    """No teacher, no results folder: the report is rewritten from the committed files."""
+    out = tmp_path / 'report_only'
+    proc = succeeded(
+        run_cpu([
+            '--methods', 'tid', *TOY, '--seeds', '0', '--out-dir',
+            str(out), '--store',
+            str(launched['store']), '--report-only', '--no-progress'
+        ]))
+    report = (out / 'benchmarks.md').read_text()
+    assert '| student alone |' in report and '| TID |' in report
+    assert not (out / 'teacher').exists() and 'teacher: iter' not in proc.stdout
+
+
+def test_report_only_without_any_record_says_what_to_run(tmp_path):
+    proc = run_cpu([
+        '--methods', 'tid', *TOY, '--out-dir',
+        str(tmp_path / 'none'), '--store',
+        str(tmp_path / 'empty'), '--report-only'
+    ])
+    assert proc.returncode != 0 and 'no teacher record' in proc.stderr
+    assert 'without --report-only first' in proc.stderr
+
+
+def test_the_default_full_run_commits_to_benchmarks(tmp_path):
+    assert parse_args([]).store == osp.join(REPO, 'benchmarks', 'bench')
+    assert parse_args(['--pair',
+                       'gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic']).store == osp.join(
+                           REPO, 'benchmarks',
+                           'bench_gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic')
+    assert parse_args(['--quick']).store is None
+    assert parse_args(['--out-dir', str(tmp_path)]).store is None
+    assert parse_args(['--no-store']).store is None
+
+
+def test_a_coco_pair_on_slurm_gpus_dry_run():
+    """The commands a GPU user's one command runs: the model-zoo teacher evaluated with
+    tools/test.py, every run under srun with 8 tasks, epochs (not iterations) for checkpoints."""
+    proc = succeeded(
+        run_cpu([
+            '--pair', 'gfl-r101-ms2x_gfl-r50_1x_coco', '--methods', 'tid', 'fgd', '--seeds', '0',
+            '--launcher', 'slurm', '--gpus', '16', '--partition', 'det', '--dry-run'
+        ]))
+    lines = dict(ln.split(': ', 1) for ln in proc.stdout.splitlines() if ': srun ' in ln)
+    assert set(lines) == {'teacher', 'student seed 0', 'tid seed 0', 'fgd seed 0'}, proc.stdout
+    teacher = lines['teacher']
+    assert 'tools/test.py' in teacher and 'configs/coco/gfl_r101_fpn_ms-2x_coco.py' in teacher
+    assert 'download.openmmlab.com' in teacher
+    for name, cmd in lines.items():
+        assert cmd.startswith('srun -p det ') and '--ntasks=16' in cmd, name
+        assert '--gres=gpu:8' in cmd and '--ntasks-per-node=8' in cmd, name
+        assert cmd.endswith('--launcher slurm'), name
+    assert 'configs/coco/gfl_r50_fpn_1x_coco.py' in lines['student seed 0']
+    assert 'default_hooks.checkpoint.interval=1 ' in lines['tid seed 0']
+    assert 'model.teacher_ckpt=https://download.openmmlab.com/' in lines['tid seed 0']
+
+
+@pytest.mark.parametrize('argv,message', [
+    (['--gpus', '2'], 'needs a launcher'),
+    (['--launcher', 'slurm'], 'needs --partition'),
+    (['--pair', 'gfl-r101-ms2x_gfl-r50_1x_coco', '--quick'], "trains its configs' epochs"),
+    (['--launcher', 'pytorch', '--gpus', '0'], '--gpus must be >= 1'),
+])
+def test_launcher_settings_that_cannot_work_are_refused(argv, message):
+    proc = run_cpu(argv + ['--dry-run'])
+    assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-2000:]

@@ -10,8 +10,9 @@ import torch
 from mmengine.logging import MessageHub
 from mmengine.runner.checkpoint import save_checkpoint
 
-from tools.synthetic.train_reference import (COCO_METRICS, PUBLISHED_KEYS, export_weights,
-                                             last_val_metrics, read_scalars, val_curve)
+from tools.synthetic.train_reference import (COCO_METRICS, PUBLISHED_KEYS, data_fingerprint,
+                                             export_weights, last_val_metrics, prepare_data,
+                                             read_scalars, val_curve, weights_digest)
 
 
 @pytest.fixture
@@ -94,3 +95,31 @@ def test_a_run_that_detected_nothing_scores_zero(tmp_path):
     (tmp_path / '20240101_000000' /
      '20240101_000000.log').write_text('The testing results of the whole dataset is empty.\n')
     assert last_val_metrics(str(tmp_path)) == dict(coco(0.0), empty_results=True)
+
+
+def test_weights_digest_sees_the_tensors_not_the_meta(tmp_path):
+    """The same weights saved by two runs (other work dir, name, time in the meta) have one
+    digest; one changed number, dtype or shape gives another."""
+    state = dict(w=torch.arange(6.).reshape(2, 3), step=torch.tensor(3), empty=torch.zeros(0))
+    paths = {}
+    for name, meta, tensors in (('a', dict(time='1'), state), ('b', dict(time='2'), state),
+                                ('c', dict(time='1'), dict(state, w=state['w'] + 1e-6)),
+                                ('d', dict(time='1'), dict(state, w=state['w'].double())),
+                                ('e', dict(time='1'), dict(state, w=state['w'].reshape(3, 2)))):
+        paths[name] = str(tmp_path / f'{name}.pth')
+        torch.save(dict(meta=meta, state_dict=tensors), paths[name])
+    digests = {name: weights_digest(path) for name, path in paths.items()}
+    assert digests['a'] == digests['b']
+    assert len({digests[n] for n in 'acde'}) == 4
+
+
+def test_data_of_other_datasets_must_be_made_first(tmp_path):
+    with pytest.raises(SystemExit, match='deepforest_to_coco'):
+        prepare_data(str(tmp_path / 'deepforest'))
+    (tmp_path / 'other' / 'annotations').mkdir(parents=True)
+    for split in ('train', 'val'):
+        (tmp_path / 'other' / 'annotations' / f'instances_{split}.json').write_text(split)
+    prepare_data(str(tmp_path / 'other'))  # present: nothing to do
+    before = data_fingerprint(str(tmp_path / 'other'))
+    (tmp_path / 'other' / 'annotations' / 'instances_val.json').write_text('changed')
+    assert data_fingerprint(str(tmp_path / 'other')) != before

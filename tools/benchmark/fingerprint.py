@@ -3,8 +3,10 @@
 A run's fingerprint (stored in its ``result.json``) holds SHA-256 digests of
 
 * ``config``: the fully resolved config (bases merged, the run's ``--cfg-options`` applied,
-  this checkout's path replaced by ``<repo>`` so that a moved checkout matches);
-* ``teacher``: the teacher weights (distillation runs only; the student alone has none);
+  this checkout's path replaced by ``<repo>`` so that a moved checkout matches, the teacher's
+  path by ``<teacher>``: the teacher is compared by its weights);
+* ``teacher``: the teacher weights, their tensors (distillation runs only; the student alone
+  has none);
 * ``data``: the synthetic data's annotation files;
 * ``code``: every ``.py`` file of ``tid_mmdet/`` plus ``tools/train.py``, and the commit.
 
@@ -44,6 +46,8 @@ def config_digest(config: str, options: List[str]) -> str:
         parser = argparse.ArgumentParser()
         parser.add_argument('--cfg-options', nargs='+', action=DictAction)
         cfg.merge_from_dict(parser.parse_args(['--cfg-options'] + list(options)).cfg_options)
+    if cfg.get('model', {}).get('teacher_ckpt'):
+        cfg.model.teacher_ckpt = '<teacher>'  # where it lies is no part of the experiment
     text = json.dumps(cfg.to_dict(), sort_keys=True, default=str).replace(REPO, '<repo>')
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -85,13 +89,20 @@ def commit(ignore: Sequence[str] = ()) -> str:
         return '?'
 
 
+def teacher_digest(teacher: dict) -> str:
+    """The teacher's digest in a fingerprint: of its tensors (``weights_sha256``, the same for
+    the same weights saved twice), else of its file or URL (older records, pretrained
+    teachers)."""
+    return (teacher.get('weights_sha256') or teacher['sha256'])[:16]
+
+
 def run_fingerprint(config: str, options: List[str], teacher: Optional[dict], data: str, code: str,
                     sha: str) -> Dict[str, Optional[str]]:
     """The fingerprint of one run (``teacher``: the teacher record of ``train_reference``, None
     for the student alone)."""
     return dict(
         config=config_digest(config, options),
-        teacher=teacher['sha256'][:16] if teacher else None,
+        teacher=teacher_digest(teacher) if teacher else None,
         data=data,
         code=code,
         commit=sha)

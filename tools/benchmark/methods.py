@@ -12,10 +12,20 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 
 class Pair(NamedTuple):
-    """A benchmark pair: the teacher's reference config and the student-alone config."""
+    """A benchmark pair: the teacher's config, the student-alone config, the data.
+
+    A teacher is trained once by ``train_reference`` (the synthetic and DeepForest pairs), or,
+    ``pretrained_teacher``, evaluated once with ``tools/test.py`` from the checkpoint its pair
+    base names (``configs/_base_/pairs/<pair>.py``'s ``teacher_ckpt``: COCO pairs, mmdet's
+    model zoo).
+    """
     teacher: str
     student: str
     label: str
+    data_root: str = 'data/synthetic'
+    pretrained_teacher: bool = False
+    # iteration-based schedules (synthetic, DeepForest: --iters, --quick apply) or epochs (COCO)
+    by_iter: bool = True
 
 
 PAIRS = OrderedDict([
@@ -36,6 +46,16 @@ PAIRS = OrderedDict([
      Pair('configs/synthetic/faster-rcnn_r50w32_fpn96_3200it_synthetic.py',
           'configs/synthetic/faster-rcnn_r18w16_fpn96_800it_synthetic.py',
           'synthetic scenes, Faster R-CNN R-50 w32 teacher -> R-18 w16 student, from scratch')),
+    # COCO on GPUs (--launcher pytorch|slurm --gpus N): the model-zoo teacher is evaluated, not
+    # trained; the student alone and every method train the pair's 1x schedule
+    ('gfl-r101-ms2x_gfl-r50_1x_coco',
+     Pair(
+         'configs/coco/gfl_r101_fpn_ms-2x_coco.py',
+         'configs/coco/gfl_r50_fpn_1x_coco.py',
+         'COCO 2017, GFL R-101 ms-2x teacher (mmdet model zoo) -> GFL R-50 1x student',
+         data_root='data/coco',
+         pretrained_teacher=True,
+         by_iter=False)),
 ])
 PAIR = next(iter(PAIRS))
 TEACHER, STUDENT = PAIRS[PAIR].teacher, PAIRS[PAIR].student
@@ -65,6 +85,13 @@ EXTRA_CONFIGS = OrderedDict([
     ('fgd-initstudent', 'configs/fgd/fgd-initstudent_{pair}.py'),
     ('tid-fgdform', 'configs/tid/ablations/tid-fgdform_{pair}.py'),
 ])
+
+
+def pretrained_checkpoint(pair: str) -> str:
+    """The checkpoint (path or URL) of a pair's pretrained teacher: its pair base's
+    ``teacher_ckpt``."""
+    from mmengine.config import Config
+    return Config.fromfile(osp.join(REPO, 'configs', '_base_', 'pairs', f'{pair}.py')).teacher_ckpt
 
 
 def catalogue(pair: str = PAIR) -> Dict[str, 'OrderedDict[str, str]']:

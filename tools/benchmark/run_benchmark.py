@@ -23,10 +23,11 @@ with other code is kept, the report names the commits of its runs, and
 and the whole benchmark's. ``--report-only`` rewrites the report from results.
 """
 import argparse
-import json
+import hashlib
 import os
 import os.path as osp
 import re
+import shlex
 import subprocess
 import sys
 import threading
@@ -36,11 +37,14 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from tools.benchmark import COMMAND
 from tools.benchmark.fingerprint import code_digest, commit, compare, run_fingerprint
-from tools.benchmark.methods import ABLATIONS, DEFAULT, PAIR, PAIRS, Method, catalogue, resolve
+from tools.benchmark.methods import (ABLATIONS, DEFAULT, PAIR, PAIRS, Method, catalogue,
+                                     pretrained_checkpoint, resolve)
 from tools.benchmark.report import write_report
+from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 from tools.misc.progress import ProgressBar
-from tools.synthetic.train_reference import (REPO, ensure_data, last_val_metrics, read_scalars,
-                                             repo_env, run_logged, train_reference)
+from tools.synthetic.train_reference import (REPO, data_fingerprint, last_val_metrics, prepare_data,
+                                             read_scalars, repo_env, run_logged, sha256,
+                                             train_reference, work_dir_of)
 
 QUICK = dict(iters=40, teacher_iters=100, seeds=[0], val_images=100, cost_steps=4, cost_warmup=1)
 FULL = dict(
@@ -79,6 +83,12 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         metavar='NAME=BASE[:k=v,...]',
         help='an extra entry: a known method with config overrides, e.g. '
         '"tid-w2=tid:model.distiller.loss_weight=2" (repeatable)')
+    group.add_argument(
+        '--tuned',
+        default=None,
+        metavar='CHOSEN_JSON',
+        help="each method's overall loss weight as a sweep chose it (tools/benchmark/sweep.py's "
+        "chosen.json); TID's ablations take TID's")
     group.add_argument(
         '--seeds',
         nargs='+',
@@ -130,6 +140,34 @@ def add_schedule_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument('--skip-cost', action='store_true', help='no step-cost measurement')
 
 
+def add_launcher_options(parser: argparse.ArgumentParser) -> None:
+    """How each training is launched: one process, or N per run with torchrun or Slurm."""
+    group = parser.add_argument_group('launcher (GPUs; COCO pairs)')
+    group.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm'],
+        default='none',
+        help="mmengine's launcher of every training and evaluation: none (one process), "
+        'pytorch (torchrun, --gpus processes on this node; gloo on a CPU-only machine) or '
+        'slurm (srun, --gpus tasks)')
+    group.add_argument(
+        '--gpus', type=int, default=1, help='processes (GPUs) per run with --launcher (default 1)')
+    group.add_argument(
+        '--gpus-per-node', type=int, default=8, help='slurm: GPUs per node (default 8)')
+    group.add_argument('--partition', default=None, help='slurm: the partition (required)')
+    group.add_argument(
+        '--srun-args', default='', help='slurm: more srun options, e.g. "--quotatype=auto"')
+    group.add_argument(
+        '--auto-scale-lr',
+        action='store_true',
+        help="scale each run's learning rate to its total batch (tools/train.py --auto-scale-lr): "
+        'for a number of GPUs other than the one the configs were tuned for')
+    group.add_argument(
+        '--dry-run',
+        action='store_true',
+        help='print the command of every run (teacher, trainings) and stop')
+
+
 def add_output_options(parser: argparse.ArgumentParser) -> None:
     """Where results and the report go, and what resuming redoes or keeps."""
     group = parser.add_argument_group('results, report and resuming')
@@ -163,6 +201,15 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         help='no bar over the runs (done / total and the runs in progress; it goes to stderr, '
         'and only when that is a terminal)')
     group.add_argument(
+        '--store',
+        default=None,
+        help='folder of the committed results (store.py: each finished run\'s result, the '
+        'step costs, the teacher record; read back when resuming and by --report-only). '
+        'Default: benchmarks/<results folder name> for a full run in results/, none for '
+        '--quick or another --out-dir')
+    group.add_argument(
+        '--no-store', action='store_true', help='keep no committed copy of the results')
+    group.add_argument(
         '--keep-checkpoints',
         action='store_true',
         help="keep each finished run's checkpoints (default: deleted, they are "
@@ -183,6 +230,12 @@ def complete(args: argparse.Namespace) -> argparse.Namespace:
     if args.pair != PAIR:
         name += f'_{args.pair}'
     args.out_dir = osp.abspath(args.out_dir or osp.join(REPO, 'results', name))
+    in_results = osp.dirname(args.out_dir) == osp.join(REPO, 'results')
+    if args.no_store:
+        args.store = None
+    elif args.store is None and in_results and not args.quick:
+        args.store = osp.join(STORE_ROOT, osp.basename(args.out_dir))
+    args.store = osp.abspath(args.store) if args.store else None
     report_dir = osp.join(REPO, 'docs') if published else args.out_dir
     args.doc = args.doc or osp.join(report_dir, 'benchmarks.md')
     args.plot = args.plot or osp.join(report_dir, 'benchmark.png')
@@ -191,8 +244,54 @@ def complete(args: argparse.Namespace) -> argparse.Namespace:
                                         list(found['ablations']))
     args.teacher_config, args.student_config = PAIRS[args.pair].teacher, PAIRS[args.pair].student
     args.ablation_seeds = args.ablation_seeds or args.seeds[:1]
-    args.jobs = max(1, args.jobs or min(4, os.cpu_count() or 1))
+    check_launcher(args)
+    # GPU runs take the node's GPUs one run at a time; CPU runs share the cores
+    args.jobs = max(1, args.jobs or (1 if args.launcher != 'none' else min(4, os.cpu_count() or 1)))
     return args
+
+
+def check_launcher(args: argparse.Namespace) -> None:
+    """Refuse launcher and schedule settings that cannot work, naming the fix."""
+    if not PAIRS[args.pair].by_iter and (args.quick or args.iters or args.teacher_iters):
+        raise SystemExit(f'{args.pair} trains its configs\' epochs: --quick, --iters and '
+                         '--teacher-iters apply to the iteration-based pairs only (change the '
+                         'epochs with --variant NAME=METHOD:train_cfg.max_epochs=N)')
+    if args.gpus < 1:
+        raise SystemExit(f'--gpus must be >= 1, got {args.gpus}')
+    if args.launcher == 'none' and args.gpus > 1:
+        raise SystemExit(f'--gpus {args.gpus} needs a launcher: add --launcher pytorch (this '
+                         'node) or --launcher slurm --partition NAME')
+    if args.launcher == 'slurm' and not args.partition:
+        raise SystemExit('--launcher slurm needs --partition NAME (the Slurm partition to run on)')
+
+
+def launch(script: str, script_args: List[str], args, name: str) -> List[str]:
+    """The command that runs ``tools/<script>`` with ``script_args`` under ``--launcher``:
+    directly, with torchrun (``--gpus`` processes, a free port each) or with srun, as
+    ``tools/dist_train.sh`` and ``tools/slurm_train.sh`` do."""
+    path = osp.join(REPO, 'tools', script)
+    if args.launcher == 'none':
+        return [sys.executable, path] + script_args
+    if args.launcher == 'pytorch':
+        from torch.distributed.elastic.utils.distributed import get_free_port
+        return [
+            sys.executable, '-m', 'torch.distributed.run', f'--nproc_per_node={args.gpus}',
+            f'--master_port={get_free_port()}', path
+        ] + script_args + ['--launcher', 'pytorch']
+    per_node = min(args.gpus, args.gpus_per_node)
+    return [
+        'srun', '-p', args.partition, f"--job-name={name.replace(' ', '-')}",
+        f'--gres=gpu:{per_node}', f'--ntasks={args.gpus}', f'--ntasks-per-node={per_node}',
+        '--cpus-per-task=5', '--kill-on-bad-exit=1'
+    ] + args.srun_args.split() + [sys.executable, '-u', path
+                                  ] + script_args + ['--launcher', 'slurm']
+
+
+def threads_per_process(args) -> int:
+    """CPU threads of each training process: the cores shared by the parallel runs and, with
+    torchrun on a CPU-only machine, by each run's processes."""
+    procs = args.gpus if args.launcher == 'pytorch' else 1
+    return max(1, (os.cpu_count() or 2) // (args.jobs * procs))
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -204,6 +303,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         epilog=__doc__)
     add_selection_options(parser)
     add_schedule_options(parser)
+    add_launcher_options(parser)
     add_output_options(parser)
     return complete(parser.parse_args(argv))
 
@@ -232,19 +332,6 @@ def run_dir_of(args, name: str, seed: int) -> str:
 
 def cost_path_of(args, name: str) -> str:
     return osp.join(args.out_dir, 'cost', f'{name}.json')
-
-
-def read_json(path: str) -> Optional[dict]:
-    """The JSON object in ``path``, None when there is no such file."""
-    if not osp.isfile(path):
-        return None
-    with open(path) as f:
-        return json.load(f)
-
-
-def write_json(path: str, data: dict) -> None:
-    with open(path, 'w') as f:
-        json.dump(data, f, indent=2)
 
 
 class Progress:
@@ -343,9 +430,10 @@ def summarize_run(run_dir: str) -> dict:
 def run_options(method: Method, seed: int, args, teacher_ckpt: str) -> List[str]:
     """The ``--cfg-options`` of one run: seed, schedule, validation subset, teacher, the
     method's own overrides."""
+    interval = 100 if PAIRS[args.pair].by_iter else 1  # iterations, or epochs
     options = [
-        f'randomness.seed={seed}', 'val_cfg.type=ValLoop', 'default_hooks.checkpoint.interval=100',
-        'default_hooks.checkpoint.max_keep_ckpts=1'
+        f'randomness.seed={seed}', 'val_cfg.type=ValLoop',
+        f'default_hooks.checkpoint.interval={interval}', 'default_hooks.checkpoint.max_keep_ckpts=1'
     ]
     if args.iters:
         options += schedule_options(args.iters)
@@ -397,13 +485,26 @@ def outdated(recorded: Optional[dict], fingerprint: dict, args) -> Tuple[bool, s
     return verdict == 'changed' or (verdict == 'code' and args.rerun_changed_code), reason
 
 
-def finished_run(run_dir: str, label: str, fingerprint: dict, args,
-                 progress: Progress) -> Optional[dict]:
+def finished_run(run_dir: str,
+                 label: str,
+                 fingerprint: dict,
+                 args,
+                 progress: Progress,
+                 stored: Optional[dict] = None) -> Optional[dict]:
     """The result of a finished run that still matches ``fingerprint``, else None; a finished
-    or started run made from other inputs is moved aside first (:func:`outdated`)."""
+    or started run made from other inputs is moved aside first (:func:`outdated`). Without a
+    result in ``run_dir``, the committed copy ``stored`` (``store.py``) is used when it
+    matches."""
     result = read_json(osp.join(run_dir, 'result.json'))
     started = read_json(osp.join(run_dir, 'fingerprint.json'))
     if result is None and started is None:
+        if stored is not None and not outdated(stored.get('fingerprint'), fingerprint, args)[0]:
+            reason = outdated(stored.get('fingerprint'), fingerprint, args)[1]
+            mAP = 100 * stored['metrics']['coco/bbox_mAP']
+            progress.skip(
+                label, f'done before (committed result), mAP {mAP:.1f}' +
+                (f' ({reason})' if reason else ''))
+            return stored
         return None
     recorded = started if result is None else result.get('fingerprint')
     redo, reason = outdated(recorded, fingerprint, args)
@@ -419,21 +520,24 @@ def finished_run(run_dir: str, label: str, fingerprint: dict, args,
     return None
 
 
+def train_args(method: Method, run_dir: str, options: List[str], args) -> List[str]:
+    """``tools/train.py``'s arguments for one run (resuming when it has a checkpoint)."""
+    out = [osp.join(REPO, method.config), '--work-dir', run_dir]
+    if osp.isfile(osp.join(run_dir, 'last_checkpoint')):
+        out.append('--resume')
+    if args.auto_scale_lr:
+        out.append('--auto-scale-lr')
+    return out + ['--cfg-options'] + options
+
+
 def train(method: Method, run_dir: str, options: List[str], label: str, args,
           progress: Progress) -> dict:
     """Train one run with ``tools/train.py`` (resuming from its last checkpoint, if any);
-    return how: wall time, parallel jobs, threads, peak RSS."""
-    cmd = [
-        sys.executable,
-        osp.join(REPO, 'tools', 'train.py'),
-        osp.join(REPO, method.config), '--work-dir', run_dir
-    ]
-    if osp.isfile(osp.join(run_dir, 'last_checkpoint')):
-        cmd.append('--resume')
-    cmd += ['--cfg-options'] + options
+    return how: wall time, parallel jobs, threads, launcher, peak RSS."""
+    cmd = launch('train.py', train_args(method, run_dir, options, args), args, label)
     run_progress = progress.begin(label)
     start = time.time()
-    threads = max(1, (os.cpu_count() or 2) // args.jobs)
+    threads = threads_per_process(args)
     env = {'OMP_NUM_THREADS': str(threads), 'MKL_NUM_THREADS': str(threads)}
     log = osp.join(run_dir, 'train.log')
     try:
@@ -446,7 +550,9 @@ def train(method: Method, run_dir: str, options: List[str], label: str, args,
         wall_s=time.time() - start,
         jobs=args.jobs,
         threads=threads,
-        peak_rss_mb=usage.ru_maxrss / 1024)
+        launcher=args.launcher,
+        processes=args.gpus if args.launcher != 'none' else 1,
+        peak_rss_mb=usage.ru_maxrss / 1024)  # the largest process (wait4 covers descendants)
 
 
 def drop_checkpoints(run_dir: str) -> None:
@@ -462,8 +568,11 @@ def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckp
     trained (or resumed), summarised into ``result.json``."""
     run_dir = run_dir_of(args, method.name, seed)
     label = f'{method.name} seed {seed}'
-    done = finished_run(run_dir, label, fingerprint, args, progress)
+    store = Store(args.store)
+    done = finished_run(run_dir, label, fingerprint, args, progress, store.run(method.name, seed))
     if done is not None:
+        if store and store.run(method.name, seed) != done:
+            store.save_run(method.name, seed, done)  # a local result not committed yet
         return done
     os.makedirs(run_dir, exist_ok=True)
     write_json(osp.join(run_dir, 'fingerprint.json'), fingerprint)
@@ -478,6 +587,7 @@ def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckp
         **how,
         **summarize_run(run_dir))
     write_json(osp.join(run_dir, 'result.json'), result)
+    store.save_run(method.name, seed, result)
     if not args.keep_checkpoints:
         drop_checkpoints(run_dir)
     print(
@@ -489,10 +599,13 @@ def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckp
 
 
 def measured_cost(out: str, name: str, fingerprint: dict, args) -> Optional[dict]:
-    """A cost measured before from the same inputs, else None."""
+    """A cost measured before from the same inputs (in the results folder, else committed),
+    else None."""
     result = read_json(out)
     if result is None:
-        return None
+        result = Store(args.store).cost(name)
+        if result is None or outdated(result.get('fingerprint'), fingerprint, args)[0]:
+            return None
     redo, reason = outdated(result.get('fingerprint'), fingerprint, args)
     if redo:
         print(f'  cost of one step: {name}: {reason}: measured again', flush=True)
@@ -506,8 +619,11 @@ def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> 
     """The step cost of one method (``step_cost.py`` in its own process), measured once per
     set of inputs."""
     out = cost_path_of(args, method.name)
+    store = Store(args.store)
     result = measured_cost(out, method.name, fingerprint, args)
     if result is not None:
+        if store and store.cost(method.name) != result:
+            store.save_cost(method.name, result)
         return result
     os.makedirs(osp.dirname(out), exist_ok=True)
     cmd = [
@@ -524,6 +640,11 @@ def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> 
     options = cost_options(method, teacher_ckpt)
     if options:
         cmd += ['--cfg-options'] + options
+    if args.launcher == 'slurm':  # one process on one GPU of the partition
+        cmd = [
+            'srun', '-p', args.partition, f'--job-name=cost-{method.name}', '--gres=gpu:1',
+            '--ntasks=1'
+        ] + args.srun_args.split() + cmd
     print(f'  cost of one step: {method.name}', flush=True)
     log = out[:-len('.json')] + '.log'
     with open(log, 'w') as f:
@@ -533,6 +654,7 @@ def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> 
                          f'{osp.relpath(log, REPO)}')
     result = dict(read_json(out), fingerprint=fingerprint)
     write_json(out, result)
+    store.save_cost(method.name, result)
     print(
         f"    {method.name}: {result['method_ms']:.0f} ms vs minimum "
         f"{result['minimum_ms']:.0f} ms -> {result['ratio']:.2f}x",
@@ -540,21 +662,101 @@ def measure_cost(method: Method, args, teacher_ckpt: str, fingerprint: dict) -> 
     return result
 
 
+def teacher_work_dir(args) -> Tuple[str, List[str]]:
+    """Where the teacher is trained or evaluated, and its ``--cfg-options``."""
+    config = osp.join(REPO, args.teacher_config)
+    if PAIRS[args.pair].pretrained_teacher:
+        options = [f'test_dataloader.dataset.indices={args.val_images}'] if args.val_images else []
+        return osp.join(args.out_dir, 'teacher'), options
+    if not args.teacher_iters:
+        return work_dir_of(config), []
+    options = schedule_options(args.teacher_iters)
+    if args.val_images:
+        options.append(f'val_dataloader.dataset.indices={args.val_images}')
+    return osp.join(args.out_dir, 'teacher'), options
+
+
+def newest_test_metrics(work_dir: str) -> dict:
+    """The metrics of the newest ``tools/test.py`` run in ``work_dir`` (mmengine's LoggerHook
+    dumps them to ``<timestamp>/<timestamp>.json``)."""
+    runs = sorted(d for d in os.listdir(work_dir) if osp.isfile(osp.join(work_dir, d, d + '.json')))
+    if not runs:
+        raise SystemExit(f'the teacher evaluation wrote no metrics to {work_dir}; see its log')
+    return read_json(osp.join(work_dir, runs[-1], runs[-1] + '.json'))
+
+
+def evaluate_pretrained(args, work_dir: str, options: List[str], on_line) -> dict:
+    """A model-zoo teacher, evaluated once with ``tools/test.py`` (cached in ``work_dir``):
+    the record ``train_reference`` would write, with the checkpoint's path or URL as weights
+    (its digest: of the file, or of the URL, whose zoo file name carries the file's hash)."""
+    ckpt = pretrained_checkpoint(args.pair)
+    config = osp.join(REPO, args.teacher_config)
+    data = data_fingerprint(osp.join(REPO, PAIRS[args.pair].data_root))
+    cached = read_json(osp.join(work_dir, 'metrics.json'))
+    if cached and (cached['weights'], cached['cfg_options'], cached['data']) == (ckpt, options,
+                                                                                 data):
+        return cached
+    script_args = [config, ckpt, '--work-dir', work_dir]
+    if options:
+        script_args += ['--cfg-options'] + options
+    env = {'OMP_NUM_THREADS': str(threads_per_process(args))}
+    run_logged(
+        launch('test.py', script_args, args, 'teacher'),
+        osp.join(work_dir, 'test.log'),
+        on_line,
+        env=env)
+    metrics = newest_test_metrics(work_dir)
+    record = dict(
+        config=args.teacher_config,
+        cfg_options=options,
+        data=data,
+        weights=ckpt,
+        sha256=sha256(ckpt) if osp.isfile(ckpt) else hashlib.sha256(ckpt.encode()).hexdigest(),
+        metrics={
+            k: v
+            for k, v in metrics.items() if k.startswith('coco/')
+        },
+        curve=[])
+    write_json(osp.join(work_dir, 'metrics.json'), record)
+    return record
+
+
 def teacher_setup(args) -> dict:
-    """The teacher, trained once and cached: in ``work_dirs/`` on its config's schedule, in the
-    results folder on a ``--teacher-iters`` one."""
+    """The teacher, trained once and cached (in ``work_dirs/`` on its config's schedule, in the
+    results folder on a ``--teacher-iters`` one), or a pretrained one evaluated once; its record
+    goes to the store.
+
+    ``--report-only`` trains nothing: it reads the cached record, else the committed one.
+    """
     progress = RunProgress('teacher')
-    if args.teacher_iters:
-        work_dir = osp.join(args.out_dir, 'teacher')
-        options = schedule_options(args.teacher_iters)
-        if args.val_images:
-            options.append(f'val_dataloader.dataset.indices={args.val_images}')
-        return train_reference(
+    store = Store(args.store)
+    work_dir, options = teacher_work_dir(args)
+    if args.report_only:
+        record = read_json(osp.join(work_dir, 'metrics.json')) or store.teacher()
+        if record is None:
+            raise SystemExit(
+                f'--report-only: no teacher record in {osp.relpath(work_dir, REPO)} '
+                f'nor in the store ({store.describe(store.teacher_path()) or "none"}); '
+                'run the benchmark without --report-only first')
+        return record
+    if PAIRS[args.pair].pretrained_teacher:
+        record = evaluate_pretrained(args, work_dir, options, progress.line)
+    else:
+        record = train_reference(
             osp.join(REPO, args.teacher_config),
             work_dir=work_dir,
-            cfg_options=options,
-            on_line=progress.line)
-    return train_reference(osp.join(REPO, args.teacher_config), on_line=progress.line)
+            cfg_options=options or None,
+            on_line=progress.line,
+            launch=lambda script_args: launch('train.py', script_args, args, 'teacher'))
+    store.save_teacher(record)
+    return record
+
+
+def teacher_checkpoint(record: dict) -> str:
+    """The teacher weights every distillation run loads: a repo path made absolute, a URL as
+    it is."""
+    weights = record['weights']
+    return weights if '://' in weights else osp.join(REPO, weights)
 
 
 def train_all(methods: List[Method], args, teacher_ckpt: str,
@@ -587,32 +789,77 @@ def measure_all(methods: List[Method], args, teacher_ckpt: str,
 
 
 def load_results(methods: List[Method], args) -> Tuple[Dict[str, List[dict]], Dict[str, dict]]:
-    """The results and costs present in the results folder (``--report-only``)."""
-    results = {}
+    """The results and costs present in the results folder, else committed in the store
+    (``--report-only``)."""
+    store, results = Store(args.store), {}
     for method in methods:
         found = [
             read_json(osp.join(run_dir_of(args, method.name, seed), 'result.json'))
-            for seed in seeds_of(method, args)
+            or store.run(method.name, seed) for seed in seeds_of(method, args)
         ]
         results[method.name] = [r for r in found if r is not None]
-    costs = {m.name: read_json(cost_path_of(args, m.name)) for m in methods}
+    costs = {m.name: read_json(cost_path_of(args, m.name)) or store.cost(m.name) for m in methods}
     return results, {name: cost for name, cost in costs.items() if cost is not None}
+
+
+def dry_run(methods: List[Method], args) -> None:
+    """Print the teacher's command and every run's, run nothing."""
+    work_dir, options = teacher_work_dir(args)
+    config = osp.join(REPO, args.teacher_config)
+    if PAIRS[args.pair].pretrained_teacher:
+        ckpt = pretrained_checkpoint(args.pair)
+        cmd = launch('test.py', [config, ckpt, '--work-dir', work_dir] +
+                     (['--cfg-options'] + options if options else []), args, 'teacher')
+    else:
+        ckpt = osp.join(work_dir, 'model.pth')
+        cmd = launch('train.py', [config, '--work-dir', work_dir] +
+                     (['--cfg-options'] + options if options else []), args, 'teacher')
+    print('teacher:', shlex.join(cmd))
+    seeds = args.seeds + [s for s in args.ablation_seeds if s not in args.seeds]
+    for seed in seeds:
+        for method in methods:
+            if seed in seeds_of(method, args):
+                run_dir = run_dir_of(args, method.name, seed)
+                cmd = launch(
+                    'train.py',
+                    train_args(method, run_dir, run_options(method, seed, args, ckpt), args), args,
+                    f'{method.name} seed {seed}')
+                print(f'{method.name} seed {seed}:', shlex.join(cmd))
+
+
+def with_tuned_weights(methods: List[Method], tuned: Optional[str]) -> List[Method]:
+    """Each method with the option its sweep chose (``--tuned``); TID's ablations (and
+    variants of TID) take TID's, so that they differ from TID by their switch alone."""
+    if not tuned:
+        return methods
+    from tools.benchmark.sweep import tuned_options
+    chosen = tuned_options(tuned)
+    out = []
+    for m in methods:
+        base = m.name if m.name in chosen else 'tid' if m.name in ABLATIONS else None
+        extra = chosen.get(base, []) if m.name != 'student' else []
+        out.append(m._replace(options=extra + list(m.options)))
+    return out
 
 
 def main(argv: Optional[List[str]] = None) -> None:
     args = parse_args(argv)
     args.commit = commit(ignore=(args.doc, args.plot))  # before the report rewrites them
-    methods = resolve(args.methods, args.variant, args.pair)
+    methods = with_tuned_weights(resolve(args.methods, args.variant, args.pair), args.tuned)
     os.makedirs(args.out_dir, exist_ok=True)
     start = time.time()
     print(
         f'>> benchmark: {len(methods)} methods x {len(args.seeds)} seeds (TID ablations: '
         f'{len(args.ablation_seeds)}) -> {osp.relpath(args.out_dir, REPO)}',
         flush=True)
-    ensure_data()
-    print('>> teacher (trained once, cached)', flush=True)
+    if args.dry_run:
+        dry_run(methods, args)
+        return
+    if not args.report_only:
+        prepare_data(osp.join(REPO, PAIRS[args.pair].data_root))
+    print('>> teacher (trained or evaluated once, cached)', flush=True)
     teacher = teacher_setup(args)
-    teacher_ckpt = osp.join(REPO, teacher['weights'])
+    teacher_ckpt = teacher_checkpoint(teacher)
     if args.report_only:
         results, costs = load_results(methods, args)
     else:

@@ -2,7 +2,8 @@
 
     python tools/synthetic/train_reference.py configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py
 
-* generates the synthetic data first if it is missing;
+* generates the synthetic data first if it is missing (other datasets, e.g. DeepForest's tiles,
+  must be made first: the error names the command);
 * trains with ``tools/train.py`` in ``work_dirs/<config name>/``, resuming from the last
   checkpoint if an earlier run was interrupted;
 * evaluates the final model (COCO mAP on the val split) and writes, next to the run,
@@ -10,10 +11,11 @@
   ``torch.load(weights_only=True)``), its SHA-256 and ``metrics.json``.
 
 A second call with the same config finds ``model.pth`` + ``metrics.json`` and returns at once,
-unless the synthetic data changed since (``metrics.json`` records a fingerprint of the
+unless the data changed since (``metrics.json`` records a fingerprint of the
 annotation files): then the model is trained again from scratch.
 """
 import argparse
+import glob
 import hashlib
 import json
 import os
@@ -31,6 +33,24 @@ def sha256(path: str) -> str:
     with open(path, 'rb') as f:
         for chunk in iter(lambda: f.read(1 << 20), b''):
             h.update(chunk)
+    return h.hexdigest()
+
+
+def weights_digest(path: str) -> str:
+    """SHA-256 over a checkpoint's tensors (names, dtypes, shapes, bytes; sorted by name).
+
+    Unlike the file's digest it ignores the ``meta`` (the config with its work dir, the run's
+    name and time), so the same weights trained twice, in two folders or on two machines, have
+    the same digest: the benchmark's fingerprints compare teachers by it.
+    """
+    import torch
+    state = torch.load(path, map_location='cpu', weights_only=True)
+    state = state.get('state_dict', state)
+    h = hashlib.sha256()
+    for name in sorted(state):
+        tensor = state[name].detach().reshape(-1).contiguous().cpu()  # 0-d cannot be viewed
+        h.update(f'{name}:{tensor.dtype}:{tuple(state[name].shape)}'.encode())
+        h.update(tensor.view(torch.uint8).numpy().tobytes() if tensor.numel() else b'')
     return h.hexdigest()
 
 
@@ -139,11 +159,40 @@ def ensure_data(quiet: bool = False) -> None:
             flush=True)
 
 
+# how to make the data of the other datasets a config may train on (by data root)
+DATA_HOWTO = {
+    'deepforest': 'python -m tools.dataset_converters.deepforest_to_coco --out data/deepforest '
+    '--download (docs/deepforest.md)',
+    'coco': "mmdet's layout: data/coco/{annotations,train2017,val2017} (mmdet's "
+    'docs/en/user_guides/dataset_prepare.md)',
+}
+
+
+def data_root_of(config: str) -> str:
+    """The absolute data root of ``config``'s training set."""
+    from mmengine.config import Config
+    root = Config.fromfile(config).train_dataloader.dataset.data_root
+    return osp.normpath(root if osp.isabs(root) else osp.join(REPO, root))
+
+
+def prepare_data(data_root: str = DATA_ROOT, quiet: bool = False) -> None:
+    """Generate the synthetic data when ``data_root`` is its root; any other dataset must be
+    there already (an error says how to make it)."""
+    if osp.normpath(data_root) == osp.normpath(DATA_ROOT):
+        ensure_data(quiet=quiet)
+        return
+    if not glob.glob(osp.join(data_root, 'annotations', '*.json')):
+        name = osp.basename(osp.normpath(data_root))
+        raise SystemExit(f'no annotations under {osp.relpath(data_root, REPO)}/annotations; '
+                         f"make the data first: {DATA_HOWTO.get(name, 'see the config')}")
+
+
 def data_fingerprint(data_root: str = DATA_ROOT) -> str:
-    """SHA-256 over the annotation files of the synthetic data (they change with the data)."""
+    """SHA-256 over the annotation files (``annotations/instances_*.json``) of a data root;
+    they change with the data."""
     h = hashlib.sha256()
-    for split in ('train', 'val'):
-        h.update(sha256(osp.join(data_root, 'annotations', f'instances_{split}.json')).encode())
+    for path in sorted(glob.glob(osp.join(data_root, 'annotations', 'instances_*.json'))):
+        h.update(sha256(path).encode())
     return h.hexdigest()[:16]
 
 
@@ -193,8 +242,10 @@ def train_reference(config: str,
                     force: bool = False,
                     work_dir: Optional[str] = None,
                     cfg_options: Optional[List[str]] = None,
-                    on_line: Optional[Callable[[str], None]] = None) -> dict:
-    """Train (or resume) ``config`` unless cached; return {'weights', 'sha256', 'metrics'}.
+                    on_line: Optional[Callable[[str], None]] = None,
+                    launch: Optional[Callable[[List[str]], List[str]]] = None) -> dict:
+    """Train (or resume) ``config`` unless cached; return {'weights', 'sha256' (of the file),
+    'weights_sha256' (of its tensors, :func:`weights_digest`), 'metrics', 'curve', ...}.
 
     Args:
         config (str): config path.
@@ -203,15 +254,22 @@ def train_reference(config: str,
         cfg_options (list[str], optional): ``key=value`` overrides for ``tools/train.py``.
         on_line (callable, optional): gets every output line of the training, which then goes
             to ``<work_dir>/train.log`` instead of the terminal.
+        launch (callable, optional): ``tools/train.py``'s arguments -> the command that runs it
+            (e.g. under torchrun); default: this Python, one process.
     """
     work_dir = work_dir or work_dir_of(config)
     weights, metrics_file = osp.join(work_dir, 'model.pth'), osp.join(work_dir, 'metrics.json')
-    ensure_data(quiet=True)
-    fingerprint = data_fingerprint()
+    data_root = data_root_of(config)
+    prepare_data(data_root, quiet=True)
+    fingerprint = data_fingerprint(data_root)
     if not force and osp.isfile(weights) and osp.isfile(metrics_file):
         with open(metrics_file) as f:
             cached = json.load(f)
         if cached.get('data') == fingerprint and cached.get('cfg_options') == (cfg_options or []):
+            if 'weights_sha256' not in cached:  # a record of an older version: add the digest
+                cached['weights_sha256'] = weights_digest(weights)
+                with open(metrics_file, 'w') as f:
+                    json.dump(cached, f, indent=2)
             return cached
         print(
             f'>> {osp.relpath(work_dir, REPO)} was trained on other data or settings: '
@@ -220,11 +278,13 @@ def train_reference(config: str,
         force = True
     if force and osp.isdir(work_dir):
         shutil.rmtree(work_dir)
-    cmd = [sys.executable, osp.join(REPO, 'tools/train.py'), config, '--work-dir', work_dir]
+    script_args = [config, '--work-dir', work_dir]
     if osp.isfile(osp.join(work_dir, 'last_checkpoint')):
-        cmd.append('--resume')
+        script_args.append('--resume')
     if cfg_options:
-        cmd += ['--cfg-options'] + list(cfg_options)
+        script_args += ['--cfg-options'] + list(cfg_options)
+    cmd = launch(script_args) if launch else [sys.executable,
+                                              osp.join(REPO, 'tools/train.py')] + script_args
     print('>> training', osp.relpath(config, REPO), '->', osp.relpath(work_dir, REPO), flush=True)
     if on_line is None:
         subprocess.run(cmd, check=True, cwd=REPO, env=repo_env())
@@ -237,6 +297,7 @@ def train_reference(config: str,
         data=fingerprint,
         weights=osp.relpath(path, REPO),
         sha256=sha256(path),
+        weights_sha256=weights_digest(path),
         metrics=last_val_metrics(work_dir),
         curve=val_curve(work_dir))
     with open(metrics_file, 'w') as f:

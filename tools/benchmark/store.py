@@ -1,0 +1,91 @@
+"""The benchmark's committed results: small text files that outlive the machine that made them.
+
+``results/`` (git-ignored) holds every run's logs and checkpoints; the store holds, per
+finished run, its ``result.json`` (metrics, fingerprint, options, step time, peak memory), per
+method its step cost, and the teacher's record (``train_reference``'s ``metrics.json``:
+metrics, validation curve, weights digest). They are a few KB each and are committed, so that
+
+* ``--report-only`` rewrites the report from them on any machine, without a teacher or data;
+* a benchmark started on another machine skips every stored run whose fingerprint still
+  matches (same resolved config, same data, bit-identical teacher weights: the same kind of
+  CPU and the locked library versions retrain the teacher bit for bit) and redoes the others.
+
+Layout (``<store>`` is ``benchmarks/<results folder name>`` by default)::
+
+    <store>/teacher.json
+    <store>/runs/<method>/seed<N>.json
+    <store>/cost/<method>.json
+"""
+import json
+import os
+import os.path as osp
+from typing import Optional
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+STORE_ROOT = osp.join(REPO, 'benchmarks')
+
+
+def read_json(path: str) -> Optional[dict]:
+    """The JSON object in ``path``, None when there is no such file."""
+    if not osp.isfile(path):
+        return None
+    with open(path) as f:
+        return json.load(f)
+
+
+def write_json(path: str, data: dict) -> None:
+    """Write ``data`` to ``path`` (folders made as needed) through a temporary file, so that
+    an interrupted write never leaves half a result behind."""
+    os.makedirs(osp.dirname(path), exist_ok=True)
+    tmp = path + '.tmp'
+    with open(tmp, 'w') as f:
+        json.dump(data, f, indent=2, sort_keys=True)
+        f.write('\n')
+    os.replace(tmp, path)
+
+
+class Store:
+    """The committed results of one benchmark folder; ``root=None``: nothing is stored."""
+
+    def __init__(self, root: Optional[str]) -> None:
+        self.root = root
+
+    def __bool__(self) -> bool:
+        return self.root is not None
+
+    def run_path(self, method: str, seed: int) -> Optional[str]:
+        return osp.join(self.root, 'runs', method, f'seed{seed}.json') if self.root else None
+
+    def cost_path(self, method: str) -> Optional[str]:
+        return osp.join(self.root, 'cost', f'{method}.json') if self.root else None
+
+    def teacher_path(self) -> Optional[str]:
+        return osp.join(self.root, 'teacher.json') if self.root else None
+
+    def _read(self, path: Optional[str]) -> Optional[dict]:
+        return read_json(path) if path else None
+
+    def _write(self, path: Optional[str], data: dict) -> None:
+        if path:
+            write_json(path, data)
+
+    def run(self, method: str, seed: int) -> Optional[dict]:
+        return self._read(self.run_path(method, seed))
+
+    def save_run(self, method: str, seed: int, result: dict) -> None:
+        self._write(self.run_path(method, seed), result)
+
+    def cost(self, method: str) -> Optional[dict]:
+        return self._read(self.cost_path(method))
+
+    def save_cost(self, method: str, cost: dict) -> None:
+        self._write(self.cost_path(method), cost)
+
+    def teacher(self) -> Optional[dict]:
+        return self._read(self.teacher_path())
+
+    def save_teacher(self, record: dict) -> None:
+        self._write(self.teacher_path(), record)
+
+    def describe(self, path: Optional[str]) -> str:
+        return osp.relpath(path, REPO) if path else ''

@@ -1,0 +1,229 @@
+"""Equal tuning for every method: sweep each one's overall loss weight on a log grid, on a tuning
+seed that the final table never scores, and choose the best.
+
+    python -m tools.benchmark.sweep --pair gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic \\
+        --iters 400 --seed 100
+
+For every method (default: all of the pair's but the student) each grid point is a variant of
+the method's config with one option, the **overall weight** of its distillation loss:
+
+* methods built on :class:`~tid_mmdet.models.distillers.DenseHeadDistiller` (TID, FGD, CrossKD,
+  TBD, PKD, TID + CrossKD): ``model.distiller.loss_weight`` = the grid value, a factor on every
+  distill loss of the config, whatever their individual weights;
+* LD (mmdet's ``LDHead``): ``model.bbox_head.loss_ld.loss_weight`` = grid value x the config's.
+
+The runs go through ``run_benchmark`` (same teacher, data, seed, schedule for every method;
+resumable; results in ``results/sweep_<pair>``, committed in ``benchmarks/sweep_<pair>``). When
+a method's best value lies on the edge of the grid, the grid is extended by one factor of
+``--step`` on that side (up to ``--max-extend`` times), so that the chosen value is bracketed.
+The choice goes to ``benchmarks/sweep_<pair>/chosen.json``, which ``run_benchmark --tuned``
+applies; the sweep's table goes to ``sweep.md`` next to it.
+
+A sweep may train a shorter schedule than the final table (``--iters``); the final report shows
+the ranking of the chosen weights at both lengths, so that a reader can check that it holds.
+"""
+import argparse
+import json
+import math
+import os.path as osp
+from typing import Dict, List, Optional, Tuple
+
+from tools.benchmark.methods import PAIR, PAIRS, catalogue
+from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
+TUNING_SEED = 100  # never one of the final table's seeds (0, 1, 2)
+
+
+def weight_option(config: str) -> Tuple[str, float]:
+    """The option key of a config's overall distillation weight and its value at factor 1."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, config))
+    if cfg.model.get('type') == 'KnowledgeDistillationSingleStageDetector':
+        return 'model.bbox_head.loss_ld.loss_weight', float(cfg.model.bbox_head.loss_ld.loss_weight)
+    if 'distiller' in cfg.model:
+        return 'model.distiller.loss_weight', float(cfg.model.distiller.get('loss_weight', 1.0))
+    raise SystemExit(f'{config}: no overall distillation weight known to the sweep (neither a '
+                     'DenseHeadDistiller nor an LD detector)')
+
+
+def point_name(method: str, factor: float) -> str:
+    return f'{method}@x{factor:g}'
+
+
+def variant(method: str, factor: float, key: str, base: float) -> str:
+    """``run_benchmark --variant`` of one grid point."""
+    return f'{point_name(method, factor)}={method}:{key}={base * factor:g}'
+
+
+def best_factor(maps: Dict[float, float]) -> float:
+    """The factor with the best mAP (ties: the one nearest to 1, the method's default)."""
+    return max(maps, key=lambda f: (round(maps[f], 6), -abs(math.log(f))))
+
+
+def needs_extension(maps: Dict[float, float], step: float) -> Optional[float]:
+    """The factor to add when the best one is on the grid's edge, else None."""
+    best = best_factor(maps)
+    if best == min(maps):
+        return best / step
+    if best == max(maps):
+        return best * step
+    return None
+
+
+def sweep_args(args, variants: List[str]) -> List[str]:
+    """``run_benchmark``'s arguments for a round of grid points."""
+    out = [
+        '--pair', args.pair, '--methods', 'student', '--seeds',
+        str(args.seed), '--out-dir', args.out_dir, '--store', args.store, '--skip-cost', '--doc',
+        osp.join(args.out_dir, 'benchmarks.md'), '--plot',
+        osp.join(args.out_dir, 'benchmark.png')
+    ]
+    if args.iters:
+        out += ['--iters', str(args.iters)]
+    if args.jobs:
+        out += ['--jobs', str(args.jobs)]
+    if args.no_progress:
+        out.append('--no-progress')
+    for v in variants:
+        out += ['--variant', v]
+    return out + list(args.extra)
+
+
+def maps_of(store: Store, method: str, factors: List[float], seed: int) -> Dict[float, float]:
+    """mAP (x100) of every finished grid point of ``method``."""
+    out = {}
+    for f in factors:
+        result = store.run(point_name(method, f), seed)
+        if result is not None:
+            out[f] = 100 * result['metrics']['coco/bbox_mAP']
+    return out
+
+
+def report(args, grids: Dict[str, List[float]], keys: Dict[str, Tuple[str, float]],
+           chosen: Dict[str, dict]) -> str:
+    """The sweep's table: mAP per method and factor, the chosen one in bold."""
+    store = Store(args.store)
+    student = store.run('student', args.seed)
+    schedule = args.iters or "the configs'"
+    factors = sorted({f for g in grids.values() for f in g})
+    lines = [
+        f'# Loss-weight sweep: {PAIRS[args.pair].label}', '',
+        f'Written by `python -m tools.benchmark.sweep {" ".join(args.argv)}`. Tuning seed '
+        f'{args.seed} (never scored in the final table); '
+        f'{schedule} iterations. Each cell: COCO mAP x 100 of the method with '
+        'its overall distillation weight scaled by the factor (the value it sets in brackets); '
+        'bold: the chosen factor.', ''
+    ]
+    if student is not None:
+        lines += [
+            f"Student alone on this seed and schedule: "
+            f"{100 * student['metrics']['coco/bbox_mAP']:.1f} mAP.", ''
+        ]
+    lines += [
+        '| method | option | ' + ' | '.join(f'x{f:g}' for f in factors) + ' |',
+        '|---|---|' + '---|' * len(factors)
+    ]
+    for method, grid in grids.items():
+        key, base = keys[method]
+        maps = maps_of(store, method, grid, args.seed)
+        cells = []
+        for f in factors:
+            if f not in maps:
+                cells.append('')
+                continue
+            cell = f'{maps[f]:.1f} ({base * f:g})'
+            cells.append(f'**{cell}**' if chosen.get(method, {}).get('factor') == f else cell)
+        lines.append(f'| {method} | `{key}` | ' + ' | '.join(cells) + ' |')
+    return '\n'.join(lines) + '\n'
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog='python -m tools.benchmark.sweep',
+        description=__doc__.split('\n')[0],
+        epilog=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('--pair', default=PAIR, choices=list(PAIRS))
+    parser.add_argument('--methods', nargs='+', default=None, help='default: every method')
+    parser.add_argument('--grid', nargs='+', type=float, default=list(GRID))
+    parser.add_argument('--step', type=float, default=2.0, help='factor of one extension')
+    parser.add_argument('--max-extend', type=int, default=2, help='extensions per side at most')
+    parser.add_argument('--seed', type=int, default=TUNING_SEED)
+    parser.add_argument('--iters', type=int, default=None, help='schedule of the sweep runs')
+    parser.add_argument('--jobs', type=int, default=None)
+    parser.add_argument('--out-dir', default=None)
+    parser.add_argument('--store', default=None)
+    parser.add_argument('--no-progress', action='store_true')
+    parser.add_argument(
+        'extra', nargs='*', help='after --: more run_benchmark options (e.g. --val-images 100)')
+    args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else []
+    name = f'sweep_{args.pair}'
+    args.out_dir = osp.abspath(args.out_dir or osp.join(REPO, 'results', name))
+    args.store = osp.abspath(args.store or osp.join(STORE_ROOT, name))
+    methods = catalogue(args.pair)
+    known = [m for m in methods['methods'] if m != 'student'] + list(methods['extra'])
+    args.methods = args.methods or [m for m in methods['methods'] if m != 'student']
+    unknown = [m for m in args.methods if m not in known]
+    if unknown:
+        raise SystemExit(f'unknown method(s) {unknown} for {args.pair}; known: {known}')
+    return args
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    import sys
+
+    from tools.benchmark import run_benchmark
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    found = catalogue(args.pair)
+    configs = dict(list(found['methods'].items()) + list(found['extra'].items()))
+    keys = {m: weight_option(configs[m]) for m in args.methods}
+    grids = {m: sorted(args.grid) for m in args.methods}
+    extended = {m: 0 for m in args.methods}
+    store = Store(args.store)
+    while True:
+        variants = [variant(m, f, *keys[m]) for m in args.methods for f in grids[m]]
+        run_benchmark.main(sweep_args(args, variants))
+        grown = False
+        for m in args.methods:
+            more = needs_extension(maps_of(store, m, grids[m], args.seed), args.step)
+            if more is not None and extended[m] < args.max_extend:
+                grids[m] = sorted(grids[m] + [more])
+                extended[m] += 1
+                grown = True
+        if not grown:
+            break
+    chosen = {}
+    for m in args.methods:
+        maps = maps_of(store, m, grids[m], args.seed)
+        f = best_factor(maps)
+        key, base = keys[m]
+        chosen[m] = dict(
+            factor=f,
+            option=f'{key}={base * f:g}',
+            map=maps[f],
+            bracketed=needs_extension(maps, args.step) is None,
+            grid=grids[m])
+    record = dict(
+        pair=args.pair, seed=args.seed, iters=args.iters, chosen=chosen, command=args.argv)
+    write_json(osp.join(args.store, 'chosen.json'), record)
+    with open(osp.join(args.store, 'sweep.md'), 'w') as f:
+        f.write(report(args, grids, keys, chosen))
+    print(json.dumps({m: c['option'] for m, c in chosen.items()}, indent=2))
+    return record
+
+
+def tuned_options(path: str) -> Dict[str, List[str]]:
+    """method -> its chosen option, from a sweep's ``chosen.json`` (``run_benchmark
+    --tuned``)."""
+    record = read_json(path)
+    if record is None:
+        raise SystemExit(f'--tuned {path}: no such file; run python -m tools.benchmark.sweep '
+                         'first')
+    return {m: [c['option']] for m, c in record['chosen'].items()}
+
+
+if __name__ == '__main__':
+    main()
