@@ -29,6 +29,9 @@ ABLATIONS = {
     },
     'noregions': {
         'region_weights': (1.0, 1.0, 1.0)
+    },
+    'regions211': {
+        'region_weights': (2.0, 1.0, 1.0)
     }
 }
 
@@ -47,6 +50,18 @@ def test_ablation_changes_only_its_switch(name, pair):
     assert changed == {prefix + key for key in ABLATIONS[name]}
     for key, value in ABLATIONS[name].items():
         assert abl[prefix + key] == value
+
+
+def test_the_default_emphasises_high_and_attenuates_low():
+    """The paper: high-value regions emphasised, low-value ones attenuated (issue 13, item 3:
+    the default was (2, 1, 1), low as heavy as medium)."""
+    import inspect
+
+    from tid_mmdet.models.losses import TIDLoss
+    default = inspect.signature(TIDLoss).parameters['region_weights'].default
+    configured = Config.fromfile(TID).model.distiller.distill_losses.loss_tid.region_weights
+    for high, medium, low in (default, configured):
+        assert high > medium > low > 0
 
 
 def test_tid_and_student_alone_share_data_schedule_and_seed():

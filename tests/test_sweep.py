@@ -54,6 +54,7 @@ def test_a_toy_sweep_extends_its_grid_and_records_the_choice(tmp_path):
     tid = chosen['chosen']['tid']
     assert tid['grid'] == [0.5, 1.0, 2.0] and tid['bracketed']
     assert tid['option'] == 'model.distiller.loss_weight=1' and chosen['seed'] == 100
+    assert chosen['commands'][0][:2] == ['--methods', 'tid']
     for name in ('student', 'tid@x0.5', 'tid@x1', 'tid@x2'):
         assert (store / 'runs' / name / 'seed100.json').is_file(), name
     table = (store / 'sweep.md').read_text()

@@ -79,6 +79,8 @@ ABLATION_CONFIGS = OrderedDict([
     # SFDM's region weighting (our choice, the paper gives none): first defaults / no regions
     ('tid-regionmean', 'configs/tid/ablations/tid-regionmean_{pair}.py'),
     ('tid-noregions', 'configs/tid/ablations/tid-noregions_{pair}.py'),
+    # the low-value region not attenuated (the default before issue 13)
+    ('tid-regions211', 'configs/tid/ablations/tid-regions211_{pair}.py'),
 ])
 # selectable, not run by default
 EXTRA_CONFIGS = OrderedDict([
@@ -128,6 +130,7 @@ LABELS = {
     'tid-keyonly': 'TID, key areas only',
     'tid-regionmean': 'TID, region means, low x0.2',
     'tid-noregions': 'TID, no regions (1, 1, 1)',
+    'tid-regions211': 'TID, low not attenuated (2, 1, 1)',
     'fgd-initstudent': 'FGD + init_student',
     'tid-fgdform': 'TID, FGD form (raw features)',
 }

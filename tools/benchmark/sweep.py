@@ -110,7 +110,8 @@ def report(args, grids: Dict[str, List[float]], keys: Dict[str, Tuple[str, float
     factors = sorted({f for g in grids.values() for f in g})
     lines = [
         f'# Loss-weight sweep: {PAIRS[args.pair].label}', '',
-        f'Written by `python -m tools.benchmark.sweep {" ".join(args.argv)}`. Tuning seed '
+        'Written by ' + ', '.join(f'`python -m tools.benchmark.sweep {" ".join(c)}`'
+                                  for c in args.commands) + '. Tuning seed '
         f'{args.seed} (never scored in the final table); '
         f'{schedule} iterations. Each cell: COCO mAP x 100 of the method with '
         'its overall distillation weight scaled by the factor (the value it sets in brackets); '
@@ -177,6 +178,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
 
     from tools.benchmark import run_benchmark
     args = parse_args(argv if argv is not None else sys.argv[1:])
+    args.commands = [args.argv]
     found = catalogue(args.pair)
     configs = dict(list(found['methods'].items()) + list(found['extra'].items()))
     keys = {m: weight_option(configs[m]) for m in args.methods}
@@ -206,9 +208,19 @@ def main(argv: Optional[List[str]] = None) -> dict:
             map=maps[f],
             bracketed=needs_extension(maps, args.step) is None,
             grid=grids[m])
+    # several sweeps of one pair (e.g. methods split over two machines) share chosen.json
+    path = osp.join(args.store, 'chosen.json')
+    earlier = read_json(path) or {}
+    if (earlier.get('seed'), earlier.get('iters')) != (args.seed, args.iters):
+        earlier = {}  # another seed or schedule: a new sweep
+    chosen = dict(earlier.get('chosen', {}), **chosen)
+    commands = earlier.get('commands', []) + [args.argv]
     record = dict(
-        pair=args.pair, seed=args.seed, iters=args.iters, chosen=chosen, command=args.argv)
-    write_json(osp.join(args.store, 'chosen.json'), record)
+        pair=args.pair, seed=args.seed, iters=args.iters, chosen=chosen, commands=commands)
+    write_json(path, record)
+    args.commands = commands
+    grids = {m: c['grid'] for m, c in chosen.items()}
+    keys = {m: weight_option(configs[m]) for m in chosen}
     with open(osp.join(args.store, 'sweep.md'), 'w') as f:
         f.write(report(args, grids, keys, chosen))
     print(json.dumps({m: c['option'] for m, c in chosen.items()}, indent=2))

@@ -22,8 +22,9 @@ tid_distiller = dict(
             # SFDM: high = key & weak, medium = key xor weak, low = rest
             sfdm=dict(region_rule='and_xor'),
             # the feature loss: standardised features, MSE per location weighted by its
-            # region (high, medium, low) and averaged over each level
-            region_weights=(2.0, 1.0, 1.0),
+            # region and averaged over each level; high emphasised, low attenuated (paper), in
+            # FGD's foreground : background ratio 2 : 1 (docs/method.md, SFDM)
+            region_weights=(2.0, 1.0, 0.5),
             region_norm='level',
             normalize=True,
             attention=False)),

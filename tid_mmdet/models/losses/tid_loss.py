@@ -83,7 +83,8 @@ class TIDLoss(DetectorLoss):
         diem (dict): DIEM config (tasks, thresholds, score values).
         ldam (dict): LDAM config (key threshold, weak-area gap, use_weak_areas).
         sfdm (dict): SFDM config (region rule).
-        region_weights (tuple[float]): (high, medium, low) weights. Defaults to (2, 1, 1).
+        region_weights (tuple[float]): (high, medium, low) weights: high emphasised, low
+            attenuated, as the paper describes. Defaults to (2, 1, 0.5).
         region_norm (str): 'level' or 'region' (see the module docstring). Defaults to 'level'.
         normalize (bool): standardise features per image and channel. Defaults to True.
         attention (bool): FGD's teacher attention and attention-transfer term. Defaults to
@@ -111,7 +112,7 @@ class TIDLoss(DetectorLoss):
                  diem: Optional[dict] = None,
                  ldam: Optional[dict] = None,
                  sfdm: Optional[dict] = None,
-                 region_weights: Sequence[float] = (2.0, 1.0, 1.0),
+                 region_weights: Sequence[float] = (2.0, 1.0, 0.5),
                  region_norm: str = 'level',
                  normalize: bool = True,
                  attention: bool = False,
