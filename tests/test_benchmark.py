@@ -416,3 +416,37 @@ def test_a_coco_pair_on_slurm_gpus_dry_run():
 def test_launcher_settings_that_cannot_work_are_refused(argv, message):
     proc = run_cpu(argv + ['--dry-run'])
     assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-2000:]
+
+
+def test_bootstrap_intervals_of_a_run_and_of_its_gain(tmp_path, monkeypatch):
+    """A run's detections of the whole val set give its mAP interval and, paired with the
+    student alone of the same seed, the interval of its gain; a val subset gives none."""
+    from tools.benchmark import run_benchmark as rb
+    from tools.benchmark.methods import Method
+    images = [dict(id=i, width=100, height=100, file_name=f'{i}.png') for i in range(6)]
+    boxes = [
+        dict(id=i + 1, image_id=i, category_id=1, bbox=[10, 10, 40, 40], area=1600, iscrowd=0)
+        for i in range(6)
+    ]
+    gt = tmp_path / 'gt.json'
+    gt.write_text(
+        json.dumps(dict(images=images, annotations=boxes, categories=[dict(id=1, name='a')])))
+    monkeypatch.setattr(rb, 'val_ann_file', lambda method: str(gt))
+    args = parse_args(['--out-dir', str(tmp_path / 'out')])
+    for name, hit in (('student', 3), ('tid', 6)):  # boxes found in the first `hit` images
+        dets = [
+            dict(image_id=i, category_id=1, bbox=[10, 10, 40, 40], score=0.9) for i in range(hit)
+        ]
+        path = rb.detections_prefix(args, name, 0) + '.bbox.json'
+        os.makedirs(osp.dirname(path))
+        with open(path, 'w') as f:
+            json.dump(dets, f)
+    tid = rb.bootstrap_of(Method('tid', 'configs/tid/x.py', []), 0, args, n_boot=200)
+    assert tid['bootstrap']['map'] == pytest.approx(1.0)
+    assert tid['bootstrap_gain']['diff'] == pytest.approx(0.5, abs=0.01)  # COCO's 101 points
+    assert 0 < tid['bootstrap_gain']['low'] < 0.5 < tid['bootstrap_gain']['high'] <= 1
+    student = rb.bootstrap_of(Method('student', 'configs/x.py', []), 0, args, n_boot=200)
+    assert student['bootstrap']['low'] < student['bootstrap']['map'] == pytest.approx(0.5, abs=0.01)
+    assert 'bootstrap_gain' not in student
+    args.val_images = 4
+    assert rb.bootstrap_of(Method('tid', 'configs/tid/x.py', []), 0, args) == {}

@@ -48,6 +48,8 @@ def config_digest(config: str, options: List[str]) -> str:
         cfg.merge_from_dict(parser.parse_args(['--cfg-options'] + list(options)).cfg_options)
     if cfg.get('model', {}).get('teacher_ckpt'):
         cfg.model.teacher_ckpt = '<teacher>'  # where it lies is no part of the experiment
+    if cfg.get('val_evaluator', {}).get('outfile_prefix'):
+        cfg.val_evaluator.pop('outfile_prefix')  # where the detections are written, neither
     text = json.dumps(cfg.to_dict(), sort_keys=True, default=str).replace(REPO, '<repo>')
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 

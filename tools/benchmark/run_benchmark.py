@@ -36,7 +36,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional, Tuple
 
 from tools.benchmark import COMMAND
-from tools.benchmark.fingerprint import code_digest, commit, compare, run_fingerprint
+from tools.benchmark.fingerprint import code_digest, commit, compare, load_config, run_fingerprint
 from tools.benchmark.methods import (ABLATIONS, DEFAULT, PAIR, PAIRS, Method, catalogue,
                                      pretrained_checkpoint, resolve)
 from tools.benchmark.report import write_report
@@ -427,6 +427,37 @@ def summarize_run(run_dir: str) -> dict:
         distill_last=distill(train[-1]) if train else {})
 
 
+def detections_prefix(args, name: str, seed: int) -> str:
+    """Where a run's final validation writes its detections (``<prefix>.bbox.json``)."""
+    return osp.join(run_dir_of(args, name, seed), 'val')
+
+
+def val_ann_file(method: Method) -> str:
+    """The ground truth a method's validation is scored against."""
+    return osp.join(REPO, load_config(osp.join(REPO, method.config)).val_evaluator.ann_file)
+
+
+def bootstrap_of(method: Method, seed: int, args, n_boot: int = 1000) -> dict:
+    """Percentile-bootstrap intervals (images resampled; ``tid_mmdet.evaluation.bootstrap``) of
+    the run's mAP and, paired on the same resamples, of its gain over the student alone of the
+    same seed when that run's detections are here. Empty when the run validated a subset."""
+    from tid_mmdet.evaluation.bootstrap import bootstrap_map, bootstrap_map_difference
+    dets = detections_prefix(args, method.name, seed) + '.bbox.json'
+    if args.val_images or not osp.isfile(dets):
+        return {}
+    ann = val_ann_file(method)
+    keep = ('map', 'low', 'high', 'std', 'n_boot', 'n_images', 'alpha')
+    out = dict(bootstrap={k: v for k, v in bootstrap_map(ann, dets, n_boot).items() if k in keep})
+    student = detections_prefix(args, 'student', seed) + '.bbox.json'
+    if method.name != 'student' and osp.isfile(student):
+        diff = bootstrap_map_difference(ann, dets, student, n_boot)
+        out['bootstrap_gain'] = {
+            k: v
+            for k, v in diff.items() if k in ('diff', 'low', 'high', 'std', 'p_le_0', 'n_boot')
+        }
+    return out
+
+
 def run_options(method: Method, seed: int, args, teacher_ckpt: str) -> List[str]:
     """The ``--cfg-options`` of one run: seed, schedule, validation subset, teacher, the
     method's own overrides."""
@@ -439,6 +470,8 @@ def run_options(method: Method, seed: int, args, teacher_ckpt: str) -> List[str]
         options += schedule_options(args.iters)
     if args.val_images:
         options.append(f'val_dataloader.dataset.indices={args.val_images}')
+    else:  # the detections of the whole val set, for the bootstrap interval (bootstrap_of)
+        options.append(f'val_evaluator.outfile_prefix={detections_prefix(args, method.name, seed)}')
     if method.is_distillation:
         options.append(f'model.teacher_ckpt={teacher_ckpt}')
     return options + list(method.options)
@@ -585,7 +618,8 @@ def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckp
         seed=seed,
         fingerprint=fingerprint,
         **how,
-        **summarize_run(run_dir))
+        **summarize_run(run_dir),
+        **bootstrap_of(method, seed, args))
     write_json(osp.join(run_dir, 'result.json'), result)
     store.save_run(method.name, seed, result)
     if not args.keep_checkpoints:
