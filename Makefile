@@ -3,7 +3,10 @@
 #   make install   create .venv/ and install the locked OpenMMLab stack + the plugin (idempotent)
 #   make test      install if needed, then run the test suite (CPU, < 15 min)
 #   make demo      install if needed, then: synthetic data -> teacher (cached) -> TID student -> mAP table
-#   make bench     every method x 3 seeds + step costs -> docs/benchmarks.md (hours; BENCH_ARGS=...)
+#   make bench     the published benchmark (days on 2 cores; resumable): loss-weight sweep, then every
+#                  method x 3 seeds + step costs on the ImageNet-initialised pair -> benchmarks/ ->
+#                  docs/benchmarks.md (python -m tools.benchmark.publish)
+#   make bench-from-scratch  the first regime (from-scratch pair) -> docs/benchmarks_from_scratch.md
 #   make bench-quick  the same pipeline, aimed at < 10 min (few iterations, one seed) -> results/bench_quick
 #   make lint      flake8, isort, yapf, codespell in check mode (pinned, installed into .venv/ if missing)
 #   make format    apply isort + yapf in place (the house style of setup.cfg / .pre-commit-config.yaml)
@@ -74,7 +77,7 @@ LINT_PINNED := import re, sys, importlib.metadata as m; \
   have = {key(d.metadata['Name']): d.version for d in m.distributions()}; \
   sys.exit(any(have.get(key(n)) != v for n, v in (a.split('==') for a in sys.argv[1:])))
 
-.PHONY: install test demo bench bench-quick clean-venv help lint format lint-tools lock check-lock
+.PHONY: install test demo bench bench-from-scratch bench-quick clean-venv help lint format lint-tools lock check-lock
 
 help:
 	@awk 'NR > 1 && !/^#/ {exit} NR > 1' Makefile
@@ -130,7 +133,14 @@ test: install
 demo: install
 	$(PY) -m tools.demo
 
+BENCH_PAIR := gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic
 bench: install
+	$(PY) -m tools.benchmark.sweep --pair $(BENCH_PAIR) --grid 0.25 1 4 --step 4 --iters 400
+	$(PY) -m tools.benchmark.run_benchmark --pair $(BENCH_PAIR) \
+		--tuned benchmarks/sweep_$(BENCH_PAIR)/chosen.json $(BENCH_ARGS)
+	$(PY) -m tools.benchmark.publish
+
+bench-from-scratch: install
 	$(PY) -m tools.benchmark.run_benchmark $(BENCH_ARGS)
 
 bench-quick: install

@@ -254,8 +254,8 @@ def test_fingerprint_of_a_run():
 
 def test_only_the_default_run_writes_the_committed_report(tmp_path):
     default = parse_args([])
-    assert default.doc == osp.join(REPO, 'docs', 'benchmarks.md')
-    assert default.plot == osp.join(REPO, 'docs', 'benchmark.png')
+    assert default.doc == osp.join(REPO, 'docs', 'benchmarks_from_scratch.md')
+    assert default.plot == osp.join(REPO, 'docs', 'benchmark_from_scratch.png')
     for argv, folder in ((['--out-dir', str(tmp_path)], str(tmp_path)),
                          (['--quick'], osp.join(REPO, 'results', 'bench_quick'))):
         args = parse_args(argv)

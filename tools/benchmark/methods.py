@@ -29,7 +29,7 @@ class Pair(NamedTuple):
 
 
 PAIRS = OrderedDict([
-    # the embedded default: from-scratch GFL, the committed report (docs/benchmarks.md)
+    # the embedded default: from-scratch GFL (its report: docs/benchmarks_from_scratch.md)
     ('gfl-r50w32_gfl-r18w16_800it_synthetic',
      Pair('configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py',
           'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py',

@@ -12,7 +12,9 @@
 4. measures the cost of one training step of each method against its physical minimum (the
    student's own step plus one teacher forward) on the same batches (``step_cost.py``);
 5. writes ``results/`` (every run's log and result.json; git-ignored) and the report with
-   tables and a plot (default: ``docs/benchmarks.md`` and ``docs/benchmark.png``).
+   tables and a plot (the default pair: ``docs/benchmarks_from_scratch.md`` and its plot; any
+   other: in the results folder). ``docs/benchmarks.md`` is written by ``publish.py`` from the
+   committed results of the published pairs.
 
 It resumes where it stopped: finished runs are not redone (their ``result.json`` stays), an
 interrupted run continues from its last checkpoint. Each run records a fingerprint of what it
@@ -178,12 +180,12 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         '--doc',
         default=None,
-        help='report path (default docs/benchmarks.md; with --quick or '
+        help='report path (default docs/benchmarks_from_scratch.md; with --quick or '
         '--out-dir: in the results folder)')
     group.add_argument(
         '--plot',
         default=None,
-        help='plot path (default docs/benchmark.png; with --quick or '
+        help='plot path (default docs/benchmark_from_scratch.png; with --quick or '
         '--out-dir: in the results folder)')
     group.add_argument(
         '--rerun-changed-code',
@@ -237,8 +239,10 @@ def complete(args: argparse.Namespace) -> argparse.Namespace:
         args.store = osp.join(STORE_ROOT, osp.basename(args.out_dir))
     args.store = osp.abspath(args.store) if args.store else None
     report_dir = osp.join(REPO, 'docs') if published else args.out_dir
-    args.doc = args.doc or osp.join(report_dir, 'benchmarks.md')
-    args.plot = args.plot or osp.join(report_dir, 'benchmark.png')
+    # the committed report of the default (from-scratch) pair; docs/benchmarks.md is publish.py's
+    suffix = '_from_scratch' if published else ''
+    args.doc = args.doc or osp.join(report_dir, f'benchmarks{suffix}.md')
+    args.plot = args.plot or osp.join(report_dir, f'benchmark{suffix}.png')
     found = catalogue(args.pair)
     args.methods = args.methods or list(found['methods'] if args.quick else list(found['methods']) +
                                         list(found['ablations']))

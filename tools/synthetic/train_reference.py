@@ -8,7 +8,8 @@
   checkpoint if an earlier run was interrupted;
 * evaluates the final model (COCO mAP on the val split) and writes, next to the run,
   ``model.pth`` (the final checkpoint's meta and weights, loadable with
-  ``torch.load(weights_only=True)``), its SHA-256 and ``metrics.json``.
+  ``torch.load(weights_only=True)``), its SHA-256 and ``metrics.json``, of which a copy is kept
+  in ``benchmarks/references/`` (committed: the validation curve outlives the machine).
 
 A second call with the same config finds ``model.pth`` + ``metrics.json`` and returns at once,
 unless the data changed since (``metrics.json`` records a fingerprint of the
@@ -238,6 +239,18 @@ def run_logged(cmd: List[str],
     return usage
 
 
+def commit_record(config: str, work_dir: str, record: dict) -> None:
+    """Keep the record of a reference training on its own schedule (the default work dir) in
+    ``benchmarks/references/<config name>.json``: committed, it outlives the machine, and the
+    report (``tools/benchmark/publish.py``) reads the validation curves from it."""
+    if osp.normpath(work_dir) != osp.normpath(work_dir_of(config)):
+        return  # a shortened or test schedule
+    from tools.benchmark.store import STORE_ROOT, read_json, write_json
+    path = osp.join(STORE_ROOT, 'references', osp.splitext(osp.basename(config))[0] + '.json')
+    if read_json(path) != record:
+        write_json(path, record)
+
+
 def train_reference(config: str,
                     force: bool = False,
                     work_dir: Optional[str] = None,
@@ -270,6 +283,7 @@ def train_reference(config: str,
                 cached['weights_sha256'] = weights_digest(weights)
                 with open(metrics_file, 'w') as f:
                     json.dump(cached, f, indent=2)
+            commit_record(config, work_dir, cached)
             return cached
         print(
             f'>> {osp.relpath(work_dir, REPO)} was trained on other data or settings: '
@@ -302,6 +316,7 @@ def train_reference(config: str,
         curve=val_curve(work_dir))
     with open(metrics_file, 'w') as f:
         json.dump(result, f, indent=2)
+    commit_record(config, work_dir, result)
     return result
 
 

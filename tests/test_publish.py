@@ -1,0 +1,88 @@
+"""docs/benchmarks.md from committed results alone (``tools/benchmark/publish.py``): the tables
+and the target verdicts come from the stored numbers, a pair without results says what to run."""
+import pytest
+
+from tools.benchmark import publish
+from tools.benchmark.report import METRICS
+from tools.benchmark.store import Store, write_json
+
+PAIR = publish.LITE
+
+
+def result(name, seed, mAP, rss_mb=1000.0, bootstrap=True):
+    out = dict(
+        method=name,
+        seed=seed,
+        metrics={
+            key: mAP / 100
+            for _, key in METRICS
+        },  # every metric the same value
+        step_time_s=1.0,
+        peak_rss_mb=rss_mb,
+        iters=1600,
+        distill_first={},
+        distill_last={})
+    if bootstrap:
+        out['bootstrap'] = dict(map=mAP / 100, low=(mAP - 2) / 100, high=(mAP + 2) / 100)
+        if name != 'student':
+            out['bootstrap_gain'] = dict(diff=0.05, low=0.01, high=0.09)
+    return out
+
+
+@pytest.fixture
+def store_root(tmp_path, monkeypatch):
+    root = tmp_path / 'benchmarks'
+    monkeypatch.setattr(publish, 'STORE_ROOT', str(root))
+    monkeypatch.setattr(publish, 'REFERENCES', str(root / 'references'))
+    return root
+
+
+def fill(root):
+    store = Store(str(root / f'bench_{PAIR}'))
+    store.save_teacher(dict(metrics={'coco/bbox_mAP': 0.70}, config='t.py'))
+    maps = dict(student=50.0, tid=62.0, fgd=55.0, crosskd=58.0, tid_crosskd=64.0)
+    for seed, jitter in ((0, -0.5), (1, 0.0), (2, 0.5)):
+        for name, value in maps.items():
+            name = name.replace('_', '-')
+            store.save_run(
+                name, seed,
+                result(name, seed, value + jitter, rss_mb=1200.0 if name == 'tid' else 1000.0))
+    store.save_run('tid-keyonly', 0, result('tid-keyonly', 0, 60.0))
+    store.save_cost('tid', dict(ratio=1.03, method_ms=500.0, minimum_ms=485.0))
+    store.save_cost('fgd', dict(ratio=0.98, method_ms=480.0, minimum_ms=490.0))
+    write_json(
+        str(root / 'references' / 'gfl_lite0_fpn64_3200it_synthetic.json'),
+        dict(
+            config='configs/synthetic/gfl_lite0_fpn64_3200it_synthetic.py',
+            curve=[dict(iter=400, bbox_mAP=0.40),
+                   dict(iter=800, bbox_mAP=0.5)]))
+    sweep = root / f'sweep_{PAIR}'
+    write_json(
+        str(sweep / 'chosen.json'),
+        dict(chosen=dict(tid=dict(bracketed=True), fgd=dict(bracketed=False))))
+    (sweep / 'sweep.md').write_text('# Loss-weight sweep: x\n\n| method | x1 |\n|---|---|\n')
+
+
+def test_a_pair_without_results_says_what_to_run(store_root, tmp_path):
+    text = open(publish.write(str(tmp_path / 'b.md'))).read()
+    assert 'No benchmark results committed yet.' in text and 'No sweep yet.' in text
+    assert 'python tools/synthetic/train_reference.py configs/synthetic/' \
+           'gfl_lite0_fpn64_3200it_synthetic.py' in text
+    assert '[benchmarks_from_scratch.md](benchmarks_from_scratch.md)' in text
+
+
+def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
+    fill(store_root)
+    text = open(publish.write(str(tmp_path / 'b.md'))).read()
+    # teacher 70, student 50 +- 0.5, TID 62: gain 12 closes 60% of the gap of 20
+    assert '| TID | 62.0 ± 0.5 |' in text and '| 12.0 | 60% |' in text
+    assert 'TID closes 60% of the teacher-student gap (20.0 mAP; target >= 50%: met)' in text
+    assert 'TID vs FGD: +7.0 mAP, spread (larger std) 0.5: TID beats it by more' in text
+    assert 'TID + CrossKD 64.0 vs the best other method (TID, 62.0): beats all' in text
+    assert 'TID step: 1.03x (student step + teacher forward); target <= 1.05: met' in text
+    assert "TID peak memory 1.17 GB, 1.20x FGD's; target <= 1.1x: NOT met" in text
+    assert '| iteration | 400 | 800 |' in text and '| mAP | 40.0 | 50.0 |' in text
+    assert 'Not bracketed (best value on the grid\'s edge after the extensions): fgd.' in text
+    assert 's0: [47.5, 51.5]' in text and 's1: [+1.0, +9.0]' in text
+    abl = text[text.index('### TID ablations (seeds 0)'):]
+    assert '| TID, key areas only | 60.0 |' in abl and '| TID | 61.5 |' in abl
