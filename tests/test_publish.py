@@ -59,7 +59,7 @@ def fill(root):
     sweep = root / f'sweep_{PAIR}'
     write_json(
         str(sweep / 'chosen.json'),
-        dict(chosen=dict(tid=dict(bracketed=True), fgd=dict(bracketed=False))))
+        dict(chosen=dict(tid=dict(bracketed=True, map=40.0), fgd=dict(bracketed=False, map=41.0))))
     (sweep / 'sweep.md').write_text('# Loss-weight sweep: x\n\n| method | x1 |\n|---|---|\n')
 
 
@@ -84,5 +84,8 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert '| iteration | 400 | 800 |' in text and '| mAP | 40.0 | 50.0 |' in text
     assert 'Not bracketed (best value on the grid\'s edge after the extensions): fgd.' in text
     assert 's0: [47.5, 51.5]' in text and 's1: [+1.0, +9.0]' in text
+    assert '* sweep (tuning seed, short schedule): fgd 41.0 > tid 40.0' in text
+    assert '* final table (full schedule, mean over seeds): tid 62.0 > fgd 55.0' in text
+    assert '* a different order.' in text
     abl = text[text.index('### TID ablations (seeds 0)'):]
     assert '| TID, key areas only | 60.0 |' in abl and '| TID | 61.5 |' in abl

@@ -174,6 +174,27 @@ def verdicts(summary: dict) -> List[str]:
     return out
 
 
+def ranking(pair: str, summary: dict) -> List[str]:
+    """The methods ranked at their chosen weights by the sweep (short schedule, tuning seed) and
+    by the final table (full schedule, other seeds): does the sweep's ranking hold?"""
+    chosen = (read_json(osp.join(STORE_ROOT, f'sweep_{pair}', 'chosen.json')) or {}).get('chosen')
+    rows = summary['rows']
+    both = [m for m in (chosen or {})
+            if 'map' in chosen[m] and rows.get(m) and rows[m]['mAP'][0] is not None]
+    if len(both) < 2:
+        return []
+    swept = sorted(both, key=lambda m: -chosen[m]['map'])
+    final = sorted(both, key=lambda m: -rows[m]['mAP'][0])
+    same = 'the same order' if swept == final else 'a different order'
+    return [
+        '### Does the sweep\'s ranking hold at full length?', '',
+        '* sweep (tuning seed, short schedule): ' + ' > '.join(
+            f"{m} {chosen[m]['map']:.1f}" for m in swept),
+        '* final table (full schedule, mean over seeds): ' + ' > '.join(
+            f"{m} {rows[m]['mAP'][0]:.1f}" for m in final), f'* {same}.', ''
+    ]
+
+
 def pair_section(spec: Published) -> List[str]:
     """One pair's part of the report."""
     store = Store(osp.join(STORE_ROOT, f'bench_{spec.pair}'))
@@ -203,6 +224,7 @@ def pair_section(spec: Published) -> List[str]:
                                    for r in results[n]}))) + ')', ''
     ] + table(names, summary) + ['']
     lines += ['### Against the targets', ''] + verdicts(summary) + ['']
+    lines += ranking(spec.pair, summary)
     intervals = interval_table(names, results)
     if intervals:
         lines += ['### Bootstrap intervals (images resampled, 1000 draws)', ''] + intervals + ['']
