@@ -137,7 +137,7 @@ BENCH_PAIR := gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic
 bench: install
 	$(PY) -m tools.benchmark.sweep --pair $(BENCH_PAIR) --grid 0.25 1 4 --step 4 --iters 400
 	$(PY) -m tools.benchmark.run_benchmark --pair $(BENCH_PAIR) \
-		--tuned benchmarks/sweep_$(BENCH_PAIR)/chosen.json $(BENCH_ARGS)
+		--tuned benchmarks/sweep_$(BENCH_PAIR)/chosen.json --ablation-seeds 0 1 2 $(BENCH_ARGS)
 	$(PY) -m tools.benchmark.publish
 
 bench-from-scratch: install

@@ -18,6 +18,10 @@ def result(name, seed, mAP, rss_mb=1000.0, bootstrap=True):
             for _, key in METRICS
         },  # every metric the same value
         step_time_s=1.0,
+        wall_s=1800.0,
+        jobs=2,
+        threads=1,
+        cpu='Some CPU',
         peak_rss_mb=rss_mb,
         iters=1600,
         distill_first={},
@@ -81,6 +85,8 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert 'TID + CrossKD 64.0 vs the best other method (TID, 62.0): beats all' in text
     assert 'TID step: 1.03x (student step + teacher forward); target <= 1.05: met' in text
     assert "TID peak memory 1.17 GB, 1.20x FGD's; target <= 1.1x: NOT met" in text
+    assert '* benchmark: 16 runs, 8.0 h of training wall time in all (2 at a time x 1 thread(s); ' \
+        'Some CPU).' in text
     assert '| iteration | 400 | 800 |' in text and '| mAP | 40.0 | 50.0 |' in text
     assert 'Not bracketed (best value on the grid\'s edge after the extensions): fgd.' in text
     assert 's0: [47.5, 51.5]' in text and 's1: [+1.0, +9.0]' in text

@@ -11,15 +11,14 @@
 """
 import argparse
 import json
-import os
 import os.path as osp
-import platform
 import re
 import shutil
 import sys
 import time
 
 from tools.benchmark.methods import METHODS, STUDENT, TEACHER
+from tools.misc.machine import processor
 from tools.synthetic.train_reference import (COCO_METRICS, REPO, ensure_data, last_val_metrics,
                                              run_logged, train_reference, work_dir_of)
 
@@ -29,17 +28,6 @@ TRAIN_LINE = re.compile(r'Iter\(train\)\s*\[\s*(\d+)/(\d+)\].*?\beta: (\S+)')
 # the estimate comes with the second training log line: iteration 20 with the logger interval
 # (10) of the synthetic configs, 20 iterations after resuming in a resumed run
 ESTIMATE_LINE, ESTIMATE_AFTER = 2, 20
-
-
-def processor() -> str:
-    """The processor's model name (``/proc/cpuinfo``) and the cores this process may use."""
-    name = platform.processor() or platform.machine()
-    if osp.isfile('/proc/cpuinfo'):
-        with open('/proc/cpuinfo') as f:
-            names = [line.split(':', 1)[1].strip() for line in f if line.startswith('model name')]
-        name = names[0] if names else name
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, 'sched_getaffinity') else os.cpu_count()
-    return f'{name}, {cores} cores'
 
 
 class Estimate:

@@ -44,7 +44,7 @@ PUBLISHED = [
         ['gfl_lite2_fpn128_3200it_synthetic', 'gfl_lite0_fpn64_3200it_synthetic'], [
             f'python -m tools.benchmark.sweep --pair {LITE} --grid 0.25 1 4 --step 4 --iters 400',
             f'python -m tools.benchmark.run_benchmark --pair {LITE} --tuned '
-            f'benchmarks/sweep_{LITE}/chosen.json'
+            f'benchmarks/sweep_{LITE}/chosen.json --ablation-seeds 0 1 2'
         ]),
 ]
 
@@ -179,8 +179,10 @@ def ranking(pair: str, summary: dict) -> List[str]:
     by the final table (full schedule, other seeds): does the sweep's ranking hold?"""
     chosen = (read_json(osp.join(STORE_ROOT, f'sweep_{pair}', 'chosen.json')) or {}).get('chosen')
     rows = summary['rows']
-    both = [m for m in (chosen or {})
-            if 'map' in chosen[m] and rows.get(m) and rows[m]['mAP'][0] is not None]
+    both = [
+        m for m in (chosen or {})
+        if 'map' in chosen[m] and rows.get(m) and rows[m]['mAP'][0] is not None
+    ]
     if len(both) < 2:
         return []
     swept = sorted(both, key=lambda m: -chosen[m]['map'])
@@ -188,11 +190,27 @@ def ranking(pair: str, summary: dict) -> List[str]:
     same = 'the same order' if swept == final else 'a different order'
     return [
         '### Does the sweep\'s ranking hold at full length?', '',
-        '* sweep (tuning seed, short schedule): ' + ' > '.join(
-            f"{m} {chosen[m]['map']:.1f}" for m in swept),
-        '* final table (full schedule, mean over seeds): ' + ' > '.join(
-            f"{m} {rows[m]['mAP'][0]:.1f}" for m in final), f'* {same}.', ''
+        '* sweep (tuning seed, short schedule): ' + ' > '.join(f"{m} {chosen[m]['map']:.1f}"
+                                                               for m in swept),
+        '* final table (full schedule, mean over seeds): ' +
+        ' > '.join(f"{m} {rows[m]['mAP'][0]:.1f}" for m in final), f'* {same}.', ''
     ]
+
+
+def compute_used(store: Store, label: str) -> str:
+    """How much training the committed runs of a store took: their number, summed wall time,
+    how they ran and on which processor (as recorded by each run)."""
+    paths = glob.glob(osp.join(store.root, 'runs', '*', 'seed*.json'))
+    runs = [read_json(p) for p in paths]
+    if not runs:
+        return ''
+    hours = sum(r.get('wall_s', 0.0) for r in runs) / 3600
+    cpus = sorted({r.get('cpu', 'processor not recorded') for r in runs})
+    ways = sorted(
+        {f"{r.get('jobs', '?')} at a time x {r.get('threads', '?')} thread(s)"
+         for r in runs})
+    return (f'* {label}: {len(runs)} runs, {hours:.1f} h of training wall time in all '
+            f"({'; '.join(ways)}; {'; '.join(cpus)}).")
 
 
 def pair_section(spec: Published) -> List[str]:
@@ -203,6 +221,12 @@ def pair_section(spec: Published) -> List[str]:
     lines += ['### Schedules: validation curves of the teacher and the student alone', '']
     lines += curve_table(spec.curves)
     lines += ['### Equal tuning: the loss-weight sweep', ''] + sweep_section(spec.pair)
+    used = [
+        compute_used(Store(osp.join(STORE_ROOT, f'sweep_{spec.pair}')), 'sweep'),
+        compute_used(store, 'benchmark')
+    ]
+    if any(used):
+        lines += ['Compute so far:', ''] + [u for u in used if u] + ['']
     teacher = store.teacher()
     if teacher is None:
         return lines + ['No benchmark results committed yet.', '']

@@ -17,6 +17,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from tools.benchmark import COMMAND
 from tools.benchmark.methods import ABLATIONS, METHODS, PAIR, PAIRS, Method
+from tools.misc.machine import cpu_name
 from tools.synthetic.train_reference import COCO_METRICS
 
 TEMPLATE = osp.join(osp.dirname(osp.abspath(__file__)), 'report_template.md')
@@ -53,13 +54,7 @@ def fmt(mean: Optional[float], std: Optional[float], digits: int = 1) -> str:
 
 
 def machine() -> str:
-    cpu = platform.processor() or 'unknown CPU'
-    try:
-        with open('/proc/cpuinfo') as f:
-            names = [ln.split(':', 1)[1].strip() for ln in f if ln.startswith('model name')]
-        cpu = names[0] if names else cpu
-    except OSError:
-        pass
+    cpu = cpu_name()
     mem = ''
     try:
         with open('/proc/meminfo') as f:

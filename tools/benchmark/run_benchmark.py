@@ -43,6 +43,7 @@ from tools.benchmark.methods import (ABLATIONS, DEFAULT, PAIR, PAIRS, Method, ca
                                      pretrained_checkpoint, resolve)
 from tools.benchmark.report import write_report
 from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
+from tools.misc.machine import cpu_name
 from tools.misc.progress import ProgressBar
 from tools.synthetic.train_reference import (REPO, data_fingerprint, last_val_metrics, prepare_data,
                                              read_scalars, repo_env, run_logged, sha256,
@@ -589,6 +590,7 @@ def train(method: Method, run_dir: str, options: List[str], label: str, args,
         threads=threads,
         launcher=args.launcher,
         processes=args.gpus if args.launcher != 'none' else 1,
+        cpu=cpu_name(),
         peak_rss_mb=usage.ru_maxrss / 1024)  # the largest process (wait4 covers descendants)
 
 
