@@ -64,7 +64,8 @@ def test_a_toy_sweep_extends_its_grid_and_records_the_choice(tmp_path):
     chosen['chosen']['tid']['option'] = 'model.distiller.loss_weight=2'
     (store / 'chosen.json').write_text(json.dumps(chosen))
     proc = run('tools.benchmark.run_benchmark', [
-        '--pair', PAIR, '--methods', 'tid', 'tid-keyonly', 'fgd', '--seeds', '0', '--tuned',
+        '--pair', PAIR, '--methods', 'tid', 'tid-keyonly', 'tid-fgdform', 'fgd', '--seeds', '0',
+        '--tuned',
         str(store / 'chosen.json'), '--dry-run'
     ])
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -72,6 +73,7 @@ def test_a_toy_sweep_extends_its_grid_and_records_the_choice(tmp_path):
     assert 'model.distiller.loss_weight=2' in lines['tid seed 0']
     assert 'model.distiller.loss_weight=2' in lines['tid-keyonly seed 0']
     assert 'loss_weight' not in lines['student seed 0'] + lines['fgd seed 0']
+    assert 'loss_weight' not in lines['tid-fgdform seed 0']  # FGD-scale weights of its own
 
 
 def test_a_missing_choice_says_what_to_run(tmp_path):
