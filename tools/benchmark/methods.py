@@ -90,6 +90,8 @@ EXTRA_CONFIGS = OrderedDict([
     ('fgd-initstudent', 'configs/fgd/fgd-initstudent_{pair}.py'),
     # SFDM's first weighting (region means, low 0.2), measured in the from-scratch regime
     ('tid-regionmean', 'configs/tid/ablations/tid-regionmean_{pair}.py'),
+    # two-stage pairs: the RoI head's significance added to the RPN's (issue 12's option)
+    ('tid-roi', 'configs/tid/ablations/tid-roi_{pair}.py'),
 ])
 
 
@@ -137,6 +139,7 @@ LABELS = {
     'tid-regions211': 'TID, low not attenuated (2, 1, 1)',
     'fgd-initstudent': 'FGD + init_student',
     'tid-fgdform': 'TID, FGD form (raw features)',
+    'tid-roi': 'TID, RPN + RoI significance',
 }
 
 
