@@ -450,3 +450,14 @@ def test_bootstrap_intervals_of_a_run_and_of_its_gain(tmp_path, monkeypatch):
     assert 'bootstrap_gain' not in student
     args.val_images = 4
     assert rb.bootstrap_of(Method('tid', 'configs/tid/x.py', []), 0, args) == {}
+
+
+def test_threads_per_training_process():
+    """--threads overrides the share of the cores (beside another training, 1 + 1 on 2 cores:
+    3 OpenMP threads on 2 cores slowed a run about 6x)."""
+    from tools.benchmark.launcher import threads_per_process
+    cores = os.cpu_count() or 2
+    assert threads_per_process(parse_args(['--jobs', '1'])) == max(1, cores)
+    assert threads_per_process(parse_args(['--jobs', '1', '--threads', '1'])) == 1
+    assert threads_per_process(
+        parse_args(['--jobs', '1', '--launcher', 'pytorch', '--gpus', '2'])) == max(1, cores // 2)

@@ -79,7 +79,10 @@ def launch(script: str, script_args: List[str], args, name: str) -> List[str]:
 
 
 def threads_per_process(args) -> int:
-    """CPU threads of each training process: the cores shared by the parallel runs and, with
-    torchrun on a CPU-only machine, by each run's processes."""
+    """CPU threads of each training process (``--threads``, else the cores shared by the
+    parallel runs and, with torchrun on a CPU-only machine, by each run's processes). More
+    threads than cores, e.g. beside another training, slow OpenMP down several times."""
+    if getattr(args, 'threads', None):
+        return args.threads
     procs = args.gpus if args.launcher == 'pytorch' else 1
     return max(1, (os.cpu_count() or 2) // (args.jobs * procs))

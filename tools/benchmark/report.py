@@ -16,6 +16,7 @@ from string import Template
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from tools.benchmark import COMMAND
+from tools.benchmark.launcher import threads_per_process
 from tools.benchmark.methods import ABLATIONS, METHODS, PAIR, PAIRS, Method
 from tools.misc.machine import cpu_name
 from tools.synthetic.train_reference import COCO_METRICS
@@ -310,7 +311,7 @@ def header_fields(summary: dict, results: Dict[str, List[dict]], costs: Dict[str
                                          for s in summary['rows'][n]['seeds']}))),
         cost_steps=str(next(iter(costs.values()), {}).get('steps', 'n')),
         jobs=str(args.jobs),
-        threads=str(max(1, (os.cpu_count() or 2) // args.jobs)),
+        threads=str(threads_per_process(args)),
         plot=osp.relpath(args.plot, osp.dirname(args.doc)))
 
 

@@ -137,6 +137,13 @@ def add_schedule_options(parser: argparse.ArgumentParser) -> None:
         'of the report come from the sequential cost measurement, not from '
         'these runs')
     group.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='CPU threads of each training process (default: cores / jobs); set it when '
+        'something else trains beside the benchmark, e.g. 1 beside another 1-thread run on 2 '
+        'cores: more threads than cores slow OpenMP down several times')
+    group.add_argument(
         '--cost-steps',
         type=int,
         default=None,
