@@ -459,5 +459,5 @@ def test_threads_per_training_process():
     cores = os.cpu_count() or 2
     assert threads_per_process(parse_args(['--jobs', '1'])) == max(1, cores)
     assert threads_per_process(parse_args(['--jobs', '1', '--threads', '1'])) == 1
-    assert threads_per_process(
-        parse_args(['--jobs', '1', '--launcher', 'pytorch', '--gpus', '2'])) == max(1, cores // 2)
+    assert threads_per_process(parse_args(['--jobs', '1', '--launcher', 'pytorch', '--gpus',
+                                           '2'])) == max(1, cores // 2)
