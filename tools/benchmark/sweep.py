@@ -214,7 +214,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
     if (earlier.get('seed'), earlier.get('iters')) != (args.seed, args.iters):
         earlier = {}  # another seed or schedule: a new sweep
     chosen = dict(earlier.get('chosen', {}), **chosen)
-    commands = earlier.get('commands', []) + [args.argv]
+    commands = earlier.get('commands', [])
+    commands += [args.argv] if args.argv not in commands else []  # a resumed sweep: once
     record = dict(
         pair=args.pair, seed=args.seed, iters=args.iters, chosen=chosen, commands=commands)
     write_json(path, record)
