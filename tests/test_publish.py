@@ -87,7 +87,9 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert "TID peak memory 1.17 GB, 1.20x FGD's; target <= 1.1x: NOT met" in text
     assert '* benchmark: 16 runs, 8.0 h of training wall time in all (2 at a time x 1 thread(s); ' \
         'Some CPU).' in text
-    assert '| iteration | 400 | 800 |' in text and '| mAP | 40.0 | 50.0 |' in text
+    assert '| iteration | 400 | 800 |' in text
+    assert '| mAP | 40.0 | 50.0 |' in text
+    assert 'Plateau (the first point within 0.5 mAP of the best): iteration 800.' in text
     assert 'Not bracketed (best value on the grid\'s edge after the extensions): fgd.' in text
     assert 's0: [47.5, 51.5]' in text and 's1: [+1.0, +9.0]' in text
     assert '* sweep (tuning seed, short schedule): fgd 41.0 > tid 40.0' in text
@@ -95,3 +97,11 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert '* a different order.' in text
     abl = text[text.index('### TID ablations (seeds 0)'):]
     assert '| TID, key areas only | 60.0 |' in abl and '| TID | 61.5 |' in abl
+
+
+def test_the_plateau_is_the_first_point_near_the_best():
+    curve = [
+        dict(iter=i, bbox_mAP=m) for i, m in ((400, .40), (800, .496), (1200, .50), (1600, .49))
+    ]
+    assert publish.plateau(curve)['iter'] == 800
+    assert publish.plateau(curve, tolerance=0.1)['iter'] == 1200

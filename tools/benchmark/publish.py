@@ -74,6 +74,16 @@ def load(store: Store, names: List[str], seeds: Optional[List[int]] = None) -> D
     }
 
 
+PLATEAU_TOLERANCE = 0.5  # mAP (x100): a point this close to the curve's best has plateaued
+
+
+def plateau(curve: List[dict], tolerance: float = PLATEAU_TOLERANCE) -> dict:
+    """The first validation point whose mAP is within ``tolerance`` of the curve's best: where
+    more iterations stop helping (the rule that picks a student's schedule)."""
+    best = max(100 * c['bbox_mAP'] for c in curve)
+    return next(c for c in curve if 100 * c['bbox_mAP'] >= best - tolerance)
+
+
 def curve_table(names: List[str]) -> List[str]:
     """Validation curves of the reference trainings (teacher, student alone)."""
     lines = []
@@ -92,7 +102,9 @@ def curve_table(names: List[str]) -> List[str]:
             f'`{record["config"]}`:', '',
             '| iteration | ' + ' | '.join(str(c['iter']) for c in curve) + ' |',
             '|---|' + '---|' * len(curve), '| mAP | ' + ' | '.join(f"{100 * c['bbox_mAP']:.1f}"
-                                                                   for c in curve) + ' |', ''
+                                                                   for c in curve) + ' |', '',
+            f'Plateau (the first point within {PLATEAU_TOLERANCE} mAP of the best): iteration '
+            f"{plateau(curve)['iter']}.", ''
         ]
     return lines
 
