@@ -1,5 +1,5 @@
 # Teacher of the real-photo pair: GFL, EfficientNet-Lite2 (ImageNet weights), FPN/head 128 ch, on
-# DeepForest's tree-crown tiles, 1600 iterations x batch 8 (~50 epochs of the 2xx training tiles;
+# DeepForest's tree-crown tiles, 1600 iterations x batch 8 (~50 epochs of the 267 training tiles;
 # AdamW cosine, as every synthetic run), validated every 200 iterations. Trained once, cached:
 #   python -m tools.dataset_converters.deepforest_to_coco --out data/deepforest --download
 #   python tools/synthetic/train_reference.py \
