@@ -461,3 +461,11 @@ def test_threads_per_training_process():
     assert threads_per_process(parse_args(['--jobs', '1', '--threads', '1'])) == 1
     assert threads_per_process(parse_args(['--jobs', '1', '--launcher', 'pytorch', '--gpus',
                                            '2'])) == max(1, cores // 2)
+
+
+def test_student_alone_configs_train_no_teacher():
+    from tools.benchmark.methods import PAIRS, resolve
+    for pair in PAIRS:
+        methods = resolve(['tid'], ['student2=student:train_cfg.max_iters=2'], pair)
+        kinds = {m.name: m.is_distillation for m in methods}
+        assert kinds == dict(student=False, tid=True, student2=False), (pair, kinds)

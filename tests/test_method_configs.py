@@ -109,6 +109,18 @@ def test_one_training_step_of_the_imagenet_pair(config):
     training_step(config, cfg, num_classes=10)
 
 
+# the real-photo pair: the same detectors with one class (tree crowns)
+DEEPFOREST_PAIR = 'gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest'
+
+
+@pytest.mark.parametrize('config', configs_of(DEEPFOREST_PAIR), ids=osp.basename)
+def test_one_training_step_of_the_real_photo_pair(config):
+    cfg = Config.fromfile(config)
+    assert cfg.model.teacher_ckpt == 'work_dirs/gfl_lite2_fpn128_1600it_deepforest/model.pth'
+    assert cfg.train_dataloader.dataset.data_root == 'data/deepforest/'
+    training_step(config, cfg, num_classes=1)
+
+
 VOC_CONFIGS = sorted(
     p for d in METHOD_DIRS for p in glob.glob(osp.join(REPO, 'configs', d, '*_voc0712.py')))
 

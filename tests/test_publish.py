@@ -105,3 +105,13 @@ def test_the_plateau_is_the_first_point_near_the_best():
     ]
     assert publish.plateau(curve)['iter'] == 800
     assert publish.plateau(curve, tolerance=0.1)['iter'] == 1200
+
+
+def test_the_real_photo_pair_is_reported_with_the_synthetic_sweeps_weights(store_root, tmp_path):
+    text = open(publish.write(str(tmp_path / 'b.md'))).read()
+    section = text[text.index('## Real photos'):text.index('## From-scratch')]
+    assert f'--pair {publish.DEEPFOREST} --tuned benchmarks/sweep_{publish.LITE}/chosen.json' \
+        in section
+    assert f'the sweep of the ImageNet-initialised synthetic pair (`{publish.LITE}`' in section
+    assert 'configs/deepforest/gfl_lite0_fpn64_1600it_deepforest.py' in section  # its curve
+    assert 'No sweep yet.' not in section

@@ -46,6 +46,14 @@ PAIRS = OrderedDict([
      Pair('configs/synthetic/faster-rcnn_r50w32_fpn96_3200it_synthetic.py',
           'configs/synthetic/faster-rcnn_r18w16_fpn96_800it_synthetic.py',
           'synthetic scenes, Faster R-CNN R-50 w32 teacher -> R-18 w16 student, from scratch')),
+    # real photos (DeepForest tree crowns), the ImageNet-initialised pair's detectors, one class
+    ('gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest',
+     Pair(
+         'configs/deepforest/gfl_lite2_fpn128_1600it_deepforest.py',
+         'configs/deepforest/gfl_lite0_fpn64_800it_deepforest.py',
+         'DeepForest tree crowns (real aerial photos), GFL EfficientNet-Lite2 teacher -> GFL '
+         'Lite0 student, ImageNet weights',
+         data_root='data/deepforest')),
     # COCO on GPUs (--launcher pytorch|slurm --gpus N): the model-zoo teacher is evaluated, not
     # trained; the student alone and every method train the pair's 1x schedule
     ('gfl-r101-ms2x_gfl-r50_1x_coco',
@@ -155,7 +163,8 @@ class Method(NamedTuple):
 
     @property
     def is_distillation(self) -> bool:
-        return self.name != 'student' and not self.config.startswith('configs/synthetic/')
+        # a student-alone config (or a variant of one) trains no teacher
+        return self.config not in {pair.student for pair in PAIRS.values()}
 
 
 def split_options(text: str) -> List[str]:
