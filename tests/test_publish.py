@@ -63,7 +63,11 @@ def fill(root):
     sweep = root / f'sweep_{PAIR}'
     write_json(
         str(sweep / 'chosen.json'),
-        dict(chosen=dict(tid=dict(bracketed=True, map=40.0), fgd=dict(bracketed=False, map=41.0))))
+        dict(
+            chosen=dict(
+                tid=dict(bracketed=True, map=40.0, student=35.0),
+                fgd=dict(bracketed=False, map=41.0),
+                pkd=dict(bracketed=False, map=30.0, student=35.0))))
     (sweep / 'sweep.md').write_text('# Loss-weight sweep: x\n\n| method | x1 |\n|---|---|\n')
 
 
@@ -91,6 +95,8 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert '| mAP | 40.0 | 50.0 |' in text
     assert 'Plateau (the first point within 0.5 mAP of the best): iteration 800.' in text
     assert 'Not bracketed (best value on the grid\'s edge after the extensions): fgd.' in text
+    assert 'Not tuned: no weight tried beats the student alone (the sweep extends its grid ' \
+        'towards 0, up to --max-extend steps): pkd.' in text
     assert 's0: [47.5, 51.5]' in text and 's1: [+1.0, +9.0]' in text
     assert '* sweep (tuning seed, short schedule): fgd 41.0 > tid 40.0' in text
     assert '* final table (full schedule, mean over seeds): tid 62.0 > fgd 55.0' in text

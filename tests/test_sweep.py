@@ -38,11 +38,19 @@ def test_the_best_factor_and_when_the_grid_grows():
     assert needs_extension({0.5: 10.0, 1.0: 12.0, 2.0: 11.0}, 2.0) is None
     assert needs_extension({0.5: 13.0, 1.0: 12.0, 2.0: 11.0}, 2.0) == 0.25
     assert needs_extension({0.5: 10.0, 1.0: 12.0, 2.0: 14.0}, 2.0) == 4.0
+    # a best point inside the grid is no choice while every point is below the student alone
+    # (34.0): the grid grows towards 0, the weight that gives the student alone back
+    collapsed = {1 / 1024: 2.7, 1 / 256: 4.2, 1 / 64: 2.2}
+    assert needs_extension(collapsed, 4.0) is None
+    assert needs_extension(collapsed, 4.0, floor=34.0) == 1 / 4096
+    assert needs_extension({0.5: 35.0, 1.0: 36.0, 2.0: 35.5}, 2.0, floor=34.0) is None
+    assert needs_extension({0.5: 35.0, 1.0: 34.0, 2.0: 33.0}, 2.0, floor=34.0) == 0.25
 
 
 def test_a_toy_sweep_extends_its_grid_and_records_the_choice(tmp_path):
-    """Every toy point scores the same, so the default (x1) wins; on the grid's edge it makes
-    the grid grow by one point (x2), after which it is bracketed."""
+    """Every toy point scores the same as the student alone (2 iterations), so the default
+    (x1) wins the tie but beats nothing: the grid grows one point towards 0 (x0.25) and the
+    choice is recorded as not bracketed."""
     out, store = tmp_path / 'out', tmp_path / 'store'
     proc = run('tools.benchmark.sweep', [
         '--methods', 'tid', '--grid', '0.5', '1', '--iters', '2', '--max-extend', '1', '--out-dir',
@@ -52,10 +60,11 @@ def test_a_toy_sweep_extends_its_grid_and_records_the_choice(tmp_path):
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     chosen = json.loads((store / 'chosen.json').read_text())
     tid = chosen['chosen']['tid']
-    assert tid['grid'] == [0.5, 1.0, 2.0] and tid['bracketed']
+    assert tid['grid'] == [0.25, 0.5, 1.0] and not tid['bracketed']
+    assert tid['map'] == tid['student']
     assert tid['option'] == 'model.distiller.loss_weight=1' and chosen['seed'] == 100
     assert chosen['commands'][0][:2] == ['--methods', 'tid']
-    for name in ('student', 'tid@x0.5', 'tid@x1', 'tid@x2'):
+    for name in ('student', 'tid@x0.25', 'tid@x0.5', 'tid@x1'):
         assert (store / 'runs' / name / 'seed100.json').is_file(), name
     table = (store / 'sweep.md').read_text()
     assert '| tid | `model.distiller.loss_weight` |' in table and '**' in table
@@ -80,3 +89,24 @@ def test_a_missing_choice_says_what_to_run(tmp_path):
     proc = run('tools.benchmark.run_benchmark',
                ['--tuned', str(tmp_path / 'none.json'), '--dry-run'])
     assert proc.returncode != 0 and 'tools.benchmark.sweep' in proc.stderr
+
+
+def test_no_train_replays_the_rule_on_stored_runs(tmp_path):
+    """``--no-train`` trains nothing: it rereads the stored runs, grows the grid only to stored
+    points, and records a choice below the student alone as not bracketed."""
+    from tools.benchmark.store import Store
+    store = Store(str(tmp_path / 'store'))
+    store.save_run('student', 100, dict(metrics={'coco/bbox_mAP': 0.34}))
+    for factor, value in ((0.25, 0.03), (1, 0.045), (4, 0.02), (1 / 16, 0.05)):
+        store.save_run(f'fgd@x{factor:g}', 100, dict(metrics={'coco/bbox_mAP': value}))
+    proc = run('tools.benchmark.sweep', [
+        '--methods', 'fgd', '--grid', '0.25', '1', '4', '--step', '4', '--iters', '400', '--store',
+        store.root, '--out-dir',
+        str(tmp_path / 'out'), '--no-train'
+    ])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    fgd = json.loads((tmp_path / 'store' / 'chosen.json').read_text())['chosen']['fgd']
+    # x1/16 was stored (a step below the grid), x1/64 was not: the replay stops there
+    assert fgd['grid'] == [1 / 16, 0.25, 1, 4]
+    assert fgd['factor'] == 1 / 16 and fgd['student'] == 34.0 and not fgd['bracketed']
+    assert not (tmp_path / 'out').exists()  # nothing trained

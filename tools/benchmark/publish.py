@@ -130,10 +130,18 @@ def sweep_section(pair: str) -> List[str]:
     with open(path) as f:
         text = f.read().split('\n', 2)[2]  # without its own title
     chosen = read_json(osp.join(STORE_ROOT, f'sweep_{pair}', 'chosen.json'))['chosen']
-    open_edges = [m for m, c in chosen.items() if not c['bracketed']]
-    note = (f"Not bracketed (best value on the grid's edge after the extensions): "
-            f"{', '.join(open_edges)}." if open_edges else 'Every chosen value is bracketed.')
-    return [text.strip(), '', note, '']
+    below = [
+        m for m, c in chosen.items() if c.get('student') is not None and c['map'] <= c['student']
+    ]
+    edges = [m for m, c in chosen.items() if not c['bracketed'] and m not in below]
+    notes = []
+    if below:
+        notes.append('Not tuned: no weight tried beats the student alone (the sweep extends '
+                     f"its grid towards 0, up to --max-extend steps): {', '.join(below)}.")
+    if edges:
+        notes.append("Not bracketed (best value on the grid's edge after the extensions): "
+                     f"{', '.join(edges)}.")
+    return [text.strip(), '', ' '.join(notes) or 'Every chosen value is bracketed.', '']
 
 
 def interval_table(names: List[str], results: Dict[str, list]) -> List[str]:

@@ -15,7 +15,10 @@ the method's config with one option, the **overall weight** of its distillation 
 The runs go through ``run_benchmark`` (same teacher, data, seed, schedule for every method;
 resumable; results in ``results/sweep_<pair>``, committed in ``benchmarks/sweep_<pair>``). When
 a method's best value lies on the edge of the grid, the grid is extended by one factor of
-``--step`` on that side (up to ``--max-extend`` times), so that the chosen value is bracketed.
+``--step`` on that side (up to ``--max-extend`` times), so that the chosen value is bracketed;
+when no point beats the student alone (same seed and schedule), it is extended below its
+smallest factor, since a weight towards 0 leads back to the student alone. A choice is
+``bracketed`` only when its best point is inside the grid and beats the student alone.
 The choice goes to ``benchmarks/sweep_<pair>/chosen.json``, which ``run_benchmark --tuned``
 applies; the sweep's table goes to ``sweep.md`` next to it.
 
@@ -62,14 +65,31 @@ def best_factor(maps: Dict[float, float]) -> float:
     return max(maps, key=lambda f: (round(maps[f], 6), -abs(math.log(f))))
 
 
-def needs_extension(maps: Dict[float, float], step: float) -> Optional[float]:
-    """The factor to add when the best one is on the grid's edge, else None."""
+def needs_extension(maps: Dict[float, float],
+                    step: float,
+                    floor: Optional[float] = None) -> Optional[float]:
+    """The factor to add to the grid, else None (the best value is bracketed).
+
+    * The best factor on the grid's edge: one step beyond that edge.
+    * No factor beats ``floor`` (the student alone on the same seed and schedule): one step below
+      the smallest factor, even where the best one is inside the grid. Distillation hurts at
+      every weight tried, and a weight towards 0 leads back to the student alone, so a best
+      value among points that all fall below it is noise, not a tuned weight.
+    """
     best = best_factor(maps)
+    if floor is not None and maps[best] <= floor:
+        return min(maps) / step
     if best == min(maps):
         return best / step
     if best == max(maps):
         return best * step
     return None
+
+
+def student_map(store: Store, seed: int) -> Optional[float]:
+    """mAP (x100) of the student alone on the sweep's seed and schedule, None before its run."""
+    result = store.run('student', seed)
+    return None if result is None else 100 * result['metrics']['coco/bbox_mAP']
 
 
 def sweep_args(args, variants: List[str]) -> List[str]:
@@ -158,6 +178,12 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--store', default=None)
     parser.add_argument('--no-progress', action='store_true')
     parser.add_argument(
+        '--no-train',
+        action='store_true',
+        help='train nothing: replay the sweep on the stored runs alone (the grid grows only '
+        'to stored points) and rewrite chosen.json and sweep.md, e.g. after a change of the '
+        'rule that chooses, or on a machine without the teacher')
+    parser.add_argument(
         'extra', nargs='*', help='after --: more run_benchmark options (e.g. --val-images 100)')
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else []
@@ -186,28 +212,38 @@ def main(argv: Optional[List[str]] = None) -> dict:
     extended = {m: 0 for m in args.methods}
     store = Store(args.store)
     while True:
-        variants = [variant(m, f, *keys[m]) for m in args.methods for f in grids[m]]
-        run_benchmark.main(sweep_args(args, variants))
+        if not args.no_train:
+            variants = [variant(m, f, *keys[m]) for m in args.methods for f in grids[m]]
+            run_benchmark.main(sweep_args(args, variants))
+        floor = student_map(store, args.seed)
         grown = False
         for m in args.methods:
-            more = needs_extension(maps_of(store, m, grids[m], args.seed), args.step)
-            if more is not None and extended[m] < args.max_extend:
-                grids[m] = sorted(grids[m] + [more])
-                extended[m] += 1
-                grown = True
+            maps = maps_of(store, m, grids[m], args.seed)
+            more = needs_extension(maps, args.step, floor) if maps else None
+            if more is None or extended[m] >= args.max_extend:
+                continue
+            if args.no_train and store.run(point_name(m, more), args.seed) is None:
+                continue  # the sweep stopped before this point: the choice stays open
+            grids[m] = sorted(grids[m] + [more])
+            extended[m] += 1
+            grown = True
         if not grown:
             break
     chosen = {}
     for m in args.methods:
         maps = maps_of(store, m, grids[m], args.seed)
+        if not maps:
+            print(f'{m}: no stored run of its grid on seed {args.seed}; nothing chosen')
+            continue
         f = best_factor(maps)
         key, base = keys[m]
         chosen[m] = dict(
             factor=f,
             option=f'{key}={base * f:g}',
             map=maps[f],
-            bracketed=needs_extension(maps, args.step) is None,
-            grid=grids[m])
+            student=floor,
+            bracketed=needs_extension(maps, args.step, floor) is None,
+            grid=[g for g in grids[m] if g in maps])
     # several sweeps of one pair (e.g. methods split over two machines) share chosen.json
     path = osp.join(args.store, 'chosen.json')
     earlier = read_json(path) or {}
@@ -215,7 +251,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
         earlier = {}  # another seed or schedule: a new sweep
     chosen = dict(earlier.get('chosen', {}), **chosen)
     commands = earlier.get('commands', [])
-    commands += [args.argv] if args.argv not in commands else []  # a resumed sweep: once
+    # the command that trains these runs and makes this choice (--no-train replays it)
+    command = [a for a in args.argv if a != '--no-train']
+    commands += [command] if command not in commands else []  # a resumed sweep: once
     record = dict(
         pair=args.pair, seed=args.seed, iters=args.iters, chosen=chosen, commands=commands)
     write_json(path, record)
