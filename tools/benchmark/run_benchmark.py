@@ -38,6 +38,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable, Dict, List, Optional, Tuple
 
 from tools.benchmark import COMMAND
+from tools.benchmark.estimate import plan_summary
 from tools.benchmark.fingerprint import code_digest, commit, compare, load_config, run_fingerprint
 from tools.benchmark.launcher import (add_launcher_options, check_launcher, launch,
                                       threads_per_process)
@@ -793,6 +794,7 @@ def dry_run(methods: List[Method], args) -> None:
                      (['--cfg-options'] + options if options else []), args, 'teacher')
     print('teacher:', shlex.join(cmd))
     seeds = args.seeds + [s for s in args.ablation_seeds if s not in args.seeds]
+    plan = []
     for seed in seeds:
         for method in methods:
             if seed in seeds_of(method, args):
@@ -802,6 +804,12 @@ def dry_run(methods: List[Method], args) -> None:
                     train_args(method, run_dir, run_options(method, seed, args, ckpt), args), args,
                     f'{method.name} seed {seed}')
                 print(f'{method.name} seed {seed}:', shlex.join(cmd))
+                if PAIRS[args.pair].by_iter:
+                    iters = args.iters or load_config(osp.join(REPO,
+                                                               method.config)).train_cfg.max_iters
+                    plan.append((method.name, seed, iters))
+    if plan:
+        print(plan_summary(plan, Store(args.store), args.pair, args.jobs))
 
 
 def with_tuned_weights(methods: List[Method], tuned: Optional[str]) -> List[Method]:
