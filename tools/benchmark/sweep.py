@@ -170,7 +170,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     parser.add_argument('--methods', nargs='+', default=None, help='default: every method')
     parser.add_argument('--grid', nargs='+', type=float, default=list(GRID))
     parser.add_argument('--step', type=float, default=2.0, help='factor of one extension')
-    parser.add_argument('--max-extend', type=int, default=4, help='extensions per side at most')
+    parser.add_argument(
+        '--max-extend', type=int, default=4, help='grid extensions per method at most')
     parser.add_argument('--seed', type=int, default=TUNING_SEED)
     parser.add_argument('--iters', type=int, default=None, help='schedule of the sweep runs')
     parser.add_argument('--jobs', type=int, default=None)
