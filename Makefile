@@ -133,7 +133,7 @@ test: install
 demo: install
 	$(PY) -m tools.demo
 
-BENCH_PAIR := gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic
+BENCH_PAIR := gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic
 bench: install
 	$(PY) -m tools.benchmark.sweep --pair $(BENCH_PAIR) --grid 0.25 1 4 --step 4 --iters 400
 	$(PY) -m tools.benchmark.run_benchmark --pair $(BENCH_PAIR) \

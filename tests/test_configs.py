@@ -36,7 +36,7 @@ ABLATIONS = {
 }
 
 PAIRS = ('gfl-r50w32_gfl-r18w16_800it_synthetic',
-         'gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic',
+         'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic',
          'gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest')
 
 

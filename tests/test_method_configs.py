@@ -99,7 +99,7 @@ def build(cfg):
 
 
 # the ImageNet-initialised synthetic pair: real ImageNet backbones, other widths (align convs)
-LITE_PAIR = 'gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic'
+LITE_PAIR = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic'
 
 
 @pytest.mark.parametrize('config', configs_of(LITE_PAIR), ids=osp.basename)

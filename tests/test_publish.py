@@ -1,10 +1,12 @@
 """docs/benchmarks.md from committed results alone (``tools/benchmark/publish.py``): the tables
 and the target verdicts come from the stored numbers, a pair without results says what to run."""
+import os.path as osp
+
 import pytest
 
 from tools.benchmark import publish
 from tools.benchmark.report import METRICS
-from tools.benchmark.store import Store, write_json
+from tools.benchmark.store import REPO, STORE_ROOT, Store, read_json, write_json
 
 PAIR = publish.LITE
 
@@ -121,3 +123,17 @@ def test_the_real_photo_pair_is_reported_with_the_synthetic_sweeps_weights(store
     assert f'the sweep of the ImageNet-initialised synthetic pair (`{publish.LITE}`' in section
     assert 'configs/deepforest/gfl_lite0_fpn64_1600it_deepforest.py' in section  # its curve
     assert 'No sweep yet.' not in section
+
+
+@pytest.mark.parametrize('published', publish.PUBLISHED, ids=lambda p: p.pair)
+def test_each_pair_trains_the_schedule_its_student_curve_chose(published):
+    """Issue 14: the student schedule is the plateau of the committed student-alone curve (the
+    rule the report states); a pair whose curve is not committed yet is skipped."""
+    from mmengine.config import Config
+
+    from tools.benchmark.methods import PAIRS
+    record = read_json(osp.join(STORE_ROOT, 'references', f'{published.curves[1]}.json'))
+    if record is None:
+        pytest.skip(f'no committed student-alone curve for {published.pair} yet')
+    cfg = Config.fromfile(osp.join(REPO, PAIRS[published.pair].student))
+    assert cfg.train_cfg.max_iters == publish.plateau(record['curve'])['iter']

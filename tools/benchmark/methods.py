@@ -35,10 +35,10 @@ PAIRS = OrderedDict([
           'configs/synthetic/gfl_r18w16_fpn96_800it_synthetic.py',
           'synthetic scenes, GFL R-50 w32 teacher -> GFL R-18 w16 student, from scratch')),
     # ImageNet-initialised backbones (issue 14's regime)
-    ('gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic',
+    ('gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic',
      Pair(
          'configs/synthetic/gfl_lite2_fpn128_3200it_synthetic.py',
-         'configs/synthetic/gfl_lite0_fpn64_1600it_synthetic.py',
+         'configs/synthetic/gfl_lite0_fpn64_2800it_synthetic.py',
          'synthetic scenes, GFL EfficientNet-Lite2 teacher -> GFL Lite0 student, ImageNet '
          'weights')),
     # the two-stage pair: TID on the RPN

@@ -39,7 +39,7 @@ class Published(NamedTuple):
     tuned_on: Optional[str] = None
 
 
-LITE = 'gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic'
+LITE = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic'
 DEEPFOREST = 'gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest'
 PUBLISHED = [
     Published(

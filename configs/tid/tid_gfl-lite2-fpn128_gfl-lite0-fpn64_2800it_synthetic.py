@@ -1,7 +1,7 @@
 # TID on the ImageNet-initialised synthetic pair (Lite2 / FPN 128 -> Lite0 / FPN 64): the default
 # standardised feature form with a 1x1 align conv.
 _base_ = [
-    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic.py',
+    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic.py',
     '../_base_/distillers/tid_distiller.py'
 ]
 model = dict(

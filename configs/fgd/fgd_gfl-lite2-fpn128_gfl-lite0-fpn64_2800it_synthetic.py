@@ -1,7 +1,7 @@
 # FGD on the ImageNet-initialised synthetic pair: FGD's GFL hyperparameters, align conv 64 -> 128;
 # init_student off (the widths differ, so nothing of the neck and head could be copied).
 _base_ = [
-    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic.py',
+    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic.py',
     '../_base_/distillers/fgd_distiller.py'
 ]
 _fgd = _base_.fgd_distiller

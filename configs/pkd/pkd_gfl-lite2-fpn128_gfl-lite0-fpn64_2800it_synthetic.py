@@ -1,7 +1,7 @@
 # PKD (MMRazor's PKDLoss, weight 6) on the ImageNet-initialised synthetic pair: one 1x1 conv
 # connector per level (MMRazor's ConvModuleConnector, 64 -> 128) and one PKDLoss per level.
 _base_ = [
-    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic.py',
+    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic.py',
     '../_base_/distillers/pkd_distiller.py'
 ]
 model = dict(

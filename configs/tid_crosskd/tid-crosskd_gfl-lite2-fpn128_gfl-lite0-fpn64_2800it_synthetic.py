@@ -1,6 +1,6 @@
 # TID + CrossKD on the ImageNet-initialised synthetic pair (each with its align convs).
 _base_ = [
-    '../crosskd/crosskd_gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic.py',
+    '../crosskd/crosskd_gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic.py',
     '../_base_/distillers/tid_distiller.py'
 ]
 _tid, _ckd = _base_.tid_distiller, _base_.model.distiller

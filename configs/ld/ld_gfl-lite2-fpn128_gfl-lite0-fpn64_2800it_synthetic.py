@@ -1,6 +1,6 @@
 # LD (mmdet's KnowledgeDistillationSingleStageDetector + LDHead, T=10, weight 0.25) on the
 # ImageNet-initialised synthetic pair (LD reads the heads' box distributions: no align needed).
-_base_ = ['../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_1600it_synthetic.py']
+_base_ = ['../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic.py']
 model = dict(
     type='KnowledgeDistillationSingleStageDetector',
     teacher_config=dict(model=_base_.teacher),
