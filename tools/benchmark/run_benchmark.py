@@ -52,7 +52,7 @@ from tools.synthetic.train_reference import (REPO, data_fingerprint, last_val_me
                                              read_scalars, repo_env, run_logged, sha256,
                                              train_reference, work_dir_of)
 
-QUICK = dict(iters=40, teacher_iters=50, seeds=[0], val_images=50, cost_steps=4, cost_warmup=1)
+QUICK = dict(iters=30, teacher_iters=40, seeds=[0], val_images=50, cost_steps=4, cost_warmup=1)
 FULL = dict(
     iters=None, teacher_iters=None, seeds=[0, 1, 2], val_images=None, cost_steps=20, cost_warmup=3)
 # the lines of mmengine's text log that progress reports: a training iteration, a validation
