@@ -83,6 +83,7 @@ def test_a_toy_sweep_extends_its_grid_and_records_the_choice(tmp_path):
     assert 'model.distiller.loss_weight=2' in lines['tid-keyonly seed 0']
     assert 'loss_weight' not in lines['student seed 0'] + lines['fgd seed 0']
     assert 'loss_weight' not in lines['tid-fgdform seed 0']  # FGD-scale weights of its own
+    assert "the sweep's choice for tid is not bracketed" in proc.stdout  # said, not hidden
 
 
 def test_a_missing_choice_says_what_to_run(tmp_path):

@@ -274,6 +274,11 @@ def tuned_options(path: str) -> Dict[str, List[str]]:
     if record is None:
         raise SystemExit(f'--tuned {path}: no such file; run python -m tools.benchmark.sweep '
                          'first')
+    open_choices = sorted(m for m, c in record['chosen'].items() if not c.get('bracketed', True))
+    if open_choices:
+        print(f"!! --tuned {path}: the sweep's choice for {', '.join(open_choices)} is not "
+              'bracketed (on the grid\'s edge, or no weight beat the student alone): they run '
+              'with it, and the report says so; resume the sweep to settle them')
     return {m: [c['option']] for m, c in record['chosen'].items()}
 
 
