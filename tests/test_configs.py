@@ -37,7 +37,7 @@ ABLATIONS = {
 
 PAIRS = ('gfl-r50w32_gfl-r18w16_800it_synthetic',
          'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic',
-         'gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest')
+         'gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest')
 
 
 @pytest.mark.parametrize('pair', PAIRS)

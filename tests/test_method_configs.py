@@ -110,7 +110,7 @@ def test_one_training_step_of_the_imagenet_pair(config):
 
 
 # the real-photo pair: the same detectors with one class (tree crowns)
-DEEPFOREST_PAIR = 'gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest'
+DEEPFOREST_PAIR = 'gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest'
 
 
 @pytest.mark.parametrize('config', configs_of(DEEPFOREST_PAIR), ids=osp.basename)

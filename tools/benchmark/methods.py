@@ -47,10 +47,10 @@ PAIRS = OrderedDict([
           'configs/synthetic/faster-rcnn_r18w16_fpn96_800it_synthetic.py',
           'synthetic scenes, Faster R-CNN R-50 w32 teacher -> R-18 w16 student, from scratch')),
     # real photos (DeepForest tree crowns), the ImageNet-initialised pair's detectors, one class
-    ('gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest',
+    ('gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest',
      Pair(
          'configs/deepforest/gfl_lite2_fpn128_1600it_deepforest.py',
-         'configs/deepforest/gfl_lite0_fpn64_800it_deepforest.py',
+         'configs/deepforest/gfl_lite0_fpn64_200it_deepforest.py',
          'DeepForest tree crowns (real aerial photos), GFL EfficientNet-Lite2 teacher -> GFL '
          'Lite0 student, ImageNet weights',
          data_root='data/deepforest')),

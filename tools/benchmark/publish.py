@@ -40,7 +40,7 @@ class Published(NamedTuple):
 
 
 LITE = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic'
-DEEPFOREST = 'gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest'
+DEEPFOREST = 'gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest'
 PUBLISHED = [
     Published(
         LITE, 'ImageNet-initialised synthetic pair',

@@ -1,7 +1,7 @@
 # TBD (our reconstruction, docs/method.md) on the real-photo pair (DeepForest), align conv
 # 64 -> 128 for its feature part.
 _base_ = [
-    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest.py',
+    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest.py',
     '../_base_/distillers/tbd_distiller.py'
 ]
 model = dict(

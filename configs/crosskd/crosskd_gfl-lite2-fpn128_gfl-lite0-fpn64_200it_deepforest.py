@@ -2,7 +2,7 @@
 # 2 stacked convs and the cross-head pass reuses the teacher's last one (index 1); the student's
 # 64-channel tower features pass a 1x1 align conv per branch to the teacher's 128 (ours).
 _base_ = [
-    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest.py',
+    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest.py',
     '../_base_/distillers/crosskd_distiller.py'
 ]
 _hold = dict(

@@ -1,7 +1,7 @@
 # PKD (MMRazor's PKDLoss, weight 6) on the real-photo pair (DeepForest tree crowns): one 1x1 conv
 # connector per level (MMRazor's ConvModuleConnector, 64 -> 128) and one PKDLoss per level.
 _base_ = [
-    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest.py',
+    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest.py',
     '../_base_/distillers/pkd_distiller.py'
 ]
 model = dict(

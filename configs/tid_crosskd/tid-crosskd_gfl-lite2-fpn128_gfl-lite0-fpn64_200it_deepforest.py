@@ -1,6 +1,6 @@
 # TID + CrossKD on the real-photo pair, DeepForest (each with its align convs).
 _base_ = [
-    '../crosskd/crosskd_gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest.py',
+    '../crosskd/crosskd_gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest.py',
     '../_base_/distillers/tid_distiller.py'
 ]
 _tid, _ckd = _base_.tid_distiller, _base_.model.distiller

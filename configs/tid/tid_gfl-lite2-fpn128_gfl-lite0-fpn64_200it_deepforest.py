@@ -1,7 +1,7 @@
 # TID on the real-photo pair, DeepForest (Lite2 / FPN 128 -> Lite0 / FPN 64): the default
 # standardised feature form with a 1x1 align conv.
 _base_ = [
-    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest.py',
+    '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest.py',
     '../_base_/distillers/tid_distiller.py'
 ]
 model = dict(

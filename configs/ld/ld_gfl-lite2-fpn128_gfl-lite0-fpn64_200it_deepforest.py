@@ -1,6 +1,6 @@
 # LD (mmdet's KnowledgeDistillationSingleStageDetector + LDHead, T=10, weight 0.25) on the
 # real-photo pair, DeepForest (LD reads the heads' box distributions: no align needed).
-_base_ = ['../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_800it_deepforest.py']
+_base_ = ['../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest.py']
 model = dict(
     type='KnowledgeDistillationSingleStageDetector',
     teacher_config=dict(model=_base_.teacher),
