@@ -137,3 +137,19 @@ def test_each_pair_trains_the_schedule_its_student_curve_chose(published):
         pytest.skip(f'no committed student-alone curve for {published.pair} yet')
     cfg = Config.fromfile(osp.join(REPO, PAIRS[published.pair].student))
     assert cfg.train_cfg.max_iters == publish.plateau(record['curve'])['iter']
+
+
+def test_a_size_without_objects_reads_n_a_not_minus_100():
+    """COCO gives -1 for an object size the val set lacks (the DeepForest tiles have no large
+    crowns): the table prints n/a for it, never -100.0 as if it were a score."""
+    from tools.benchmark.methods import Method
+    from tools.benchmark.report import summarize, table
+    metrics = {key: 0.2 for _, key in METRICS}
+    metrics['coco/bbox_mAP_l'] = -1.0
+    runs = [dict(seed=s, metrics=metrics, step_time_s=1.0, peak_rss_mb=1024.0) for s in (0, 1)]
+    summary = summarize([Method('student', 'x.py', [])], dict(student=runs), {},
+                        dict(metrics=metrics))
+    lines = table(['student'], summary)
+    assert '-100.0' not in '\n'.join(lines)
+    assert lines[2].startswith('| teacher (alone, 1 run) | 20.0 |') and '| n/a |' in lines[2]
+    assert '| 20.0 ± 0.0 | n/a |' in lines[3]

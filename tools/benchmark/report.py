@@ -105,7 +105,8 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
         row = dict(
             label=m.label, config=m.config, options=m.options, seeds=[r['seed'] for r in runs])
         for short, key in METRICS:
-            row[short] = mean_std([100 * r['metrics'][key] for r in runs])
+            # COCO's -1: the val set has no object of that size; such a value is no score
+            row[short] = mean_std([100 * r['metrics'][key] for r in runs if r['metrics'][key] >= 0])
         mean = row['mAP'][0]
         row['gain'] = mean - s_map if mean is not None and s_map is not None else None
         row['closed'] = row['gain'] / gap if row['gain'] is not None and gap and gap > 0 \
@@ -122,7 +123,7 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
         rows=rows,
         teacher_metrics={
             k: 100 * v
-            for k, v in teacher['metrics'].items() if k.startswith('coco/')
+            for k, v in teacher['metrics'].items() if k.startswith('coco/') and v >= 0
         },
         teacher_curve=teacher.get('curve', []))
 
@@ -133,8 +134,8 @@ def table(names: List[str], summary: dict) -> List[str]:
             ' | Δ mAP | gap closed | step (ms) | peak RSS (GB) | step cost ratio |')
     lines = [head, '|' + '---|' * (len(METRICS) + 6)]
     tm = summary['teacher_metrics']
-    lines.append('| teacher (alone, 1 run) | ' + ' | '.join(f"{tm.get(key, float('nan')):.1f}"
-                                                            for _, key in METRICS) + ' | | | | | |')
+    lines.append('| teacher (alone, 1 run) | ' +
+                 ' | '.join(fmt(tm.get(key), None) for _, key in METRICS) + ' | | | | | |')
     for name in names:
         r = rows[name]
         cost = r['cost']
