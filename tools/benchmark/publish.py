@@ -3,7 +3,8 @@
     python -m tools.benchmark.publish
 
 It reads the stores under ``benchmarks/`` (``store.py``): for each published pair (the
-ImageNet-initialised synthetic pair first, then the real-photo pair) the teacher record, every
+ImageNet-initialised synthetic pair first, then the real-photo pair, then the two-stage pair
+that measures one TID design choice) the teacher record, every
 finished run and step cost (``benchmarks/bench_<pair>/``), the loss-weight sweep that tuned the
 methods (``benchmarks/sweep_<pair>/``) and the validation curves of the reference trainings
 (``benchmarks/references/``), and writes one report: per pair the curves that chose the
@@ -37,10 +38,14 @@ class Published(NamedTuple):
     commands: List[str]
     # the pair whose sweep chose the loss weights (None: its own)
     tuned_on: Optional[str] = None
+    # a pair that measures one design choice with the configs' own loss weights (no sweep, no
+    # curves, no targets): what it measures, said in the report instead of the tuning
+    purpose: Optional[str] = None
 
 
 LITE = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic'
 DEEPFOREST = 'gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest'
+TWO_STAGE = 'faster-rcnn-r50w32_faster-rcnn-r18w16_800it_synthetic'
 PUBLISHED = [
     Published(
         LITE, 'ImageNet-initialised synthetic pair',
@@ -58,6 +63,19 @@ PUBLISHED = [
             f'benchmarks/sweep_{LITE}/chosen.json --ablation-seeds 0 1 2'
         ],
         tuned_on=LITE),
+    Published(
+        TWO_STAGE,
+        'Two-stage synthetic pair: TID with and without the RoI head\'s significance', [], [
+            f'python -m tools.benchmark.run_benchmark --pair {TWO_STAGE} --methods tid tid-roi '
+            '--seeds 0 1 2 --teacher-iters 1200'
+        ],
+        purpose='This pair measures one design choice of two-stage TID (docs/method.md, '
+        '"Two-stage detectors"): task significance from the RPN alone (the default) against RPN '
+        "+ RoI head. Both detectors are trained from scratch (ResNets of base width 32 / 16), "
+        "every run takes its config's own loss weights (nothing swept), and the teacher trains "
+        "a shorter schedule than its config's (the `--teacher-iters` of the command), so that "
+        'the measurement fits one session on 2 cores; it compares the two TID variants with '
+        'each other and with the student alone, not methods with each other.'),
 ]
 TITLES = {p.pair: p.title for p in PUBLISHED}
 
@@ -251,18 +269,21 @@ def pair_section(spec: Published) -> List[str]:
     store = Store(osp.join(STORE_ROOT, f'bench_{spec.pair}'))
     lines = [f'## {spec.title}', '', PAIRS[spec.pair].label + '.', '']
     lines += ['Made by:', ''] + [f'    {c}' for c in spec.commands] + ['']
-    lines += ['### Schedules: validation curves of the teacher and the student alone', '']
-    lines += curve_table(spec.curves)
-    lines += ['### Equal tuning: the loss-weight sweep', '']
-    if spec.tuned_on:
-        lines += [
-            'Every method takes the loss weight that the sweep of the '
-            f'{TITLES[spec.tuned_on]} (`{spec.tuned_on}`, the same detectors) chose for it: the '
-            'same tuning effort for every method, spent on the other data set, so no choice is '
-            'made on these images.', ''
-        ]
+    if spec.purpose:
+        lines += [spec.purpose, '']
     else:
-        lines += sweep_section(spec.pair)
+        lines += ['### Schedules: validation curves of the teacher and the student alone', '']
+        lines += curve_table(spec.curves)
+        lines += ['### Equal tuning: the loss-weight sweep', '']
+        if spec.tuned_on:
+            lines += [
+                'Every method takes the loss weight that the sweep of the '
+                f'{TITLES[spec.tuned_on]} (`{spec.tuned_on}`, the same detectors) chose for it: '
+                'the same tuning effort for every method, spent on the other data set, so no '
+                'choice is made on these images.', ''
+            ]
+        else:
+            lines += sweep_section(spec.pair)
     used = [
         compute_used(Store(osp.join(STORE_ROOT, f'sweep_{spec.pair}')), 'sweep'),
         compute_used(store, 'benchmark')
@@ -273,24 +294,32 @@ def pair_section(spec: Published) -> List[str]:
     if teacher is None:
         return lines + ['No benchmark results committed yet.', '']
     found = catalogue(spec.pair)
-    main = list(found['methods'])
+    # a design-choice pair shows its variants (e.g. tid-roi) beside the methods
+    mains = dict(found['methods'], **(found['extra'] if spec.purpose else {}))
+    main = list(mains)
     ablations = ['tid'] + list(found['ablations'])
     results = load(store, main + list(found['ablations']))
     costs = {n: store.cost(n) for n in main if store.cost(n)}
     methods = [
-        Method(n, cfg, [])
-        for n, cfg in list(found['methods'].items()) + list(found['ablations'].items())
+        Method(n, cfg, []) for n, cfg in list(mains.items()) + list(found['ablations'].items())
     ]
     summary = summarize(methods, results, costs, teacher)
     names = [n for n in main if results.get(n)]
+    if teacher.get('cfg_options'):
+        lines += [
+            f"Teacher: `{teacher.get('config')}`, trained with "
+            f"`{' '.join(teacher['cfg_options'])}`.", ''
+        ]
+    weights = "the configs' loss weights" if spec.purpose else 'tuned weights'
     lines += [
-        '### Results (tuned weights, seeds ' +
+        f'### Results ({weights}, seeds ' +
         ', '.join(map(str, sorted({r['seed']
                                    for n in names
                                    for r in results[n]}))) + ')', ''
     ] + table(names, summary) + ['']
-    lines += ['### Against the targets', ''] + verdicts(summary) + ['']
-    lines += ranking(spec.pair, summary)
+    if not spec.purpose:
+        lines += ['### Against the targets', ''] + verdicts(summary) + ['']
+        lines += ranking(spec.pair, summary)
     intervals = interval_table(names, results)
     if intervals:
         lines += ['### Bootstrap intervals (images resampled, 1000 draws)', ''] + intervals + ['']
@@ -316,7 +345,8 @@ def write(doc: str = DOC) -> str:
         'in each section. mAP etc. are COCO bbox metrics x 100; ± is the sample std over seeds; '
         'gap closed = gain / (teacher - student alone); every method trains the same data, '
         'schedule and seeds, with the loss weight its sweep chose on a tuning seed that the '
-        'tables never score.', ''
+        'tables never score (a section that measures a design choice says so and uses the '
+        "configs' weights).", ''
     ]
     for spec in PUBLISHED:
         lines += pair_section(spec)
