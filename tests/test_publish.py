@@ -142,6 +142,7 @@ def test_the_two_stage_pair_reports_its_design_choice_not_targets(store_root, tm
     assert 'This pair measures one design choice of two-stage TID' in section
     assert 'faster-rcnn_r50w32_fpn96_3200it_synthetic.py`, trained with ' \
         '`train_cfg.max_iters=1200`' in section
+    assert 'Student runs: 1600 iterations each.' in section
     assert "### Results (the configs' loss weights, seeds 0, 1, 2)" in section
     assert '| TID | 26.0 ± 1.0 |' in section
     assert '| TID, RPN + RoI significance | 27.0 ± 1.0 |' in section

@@ -67,15 +67,15 @@ PUBLISHED = [
         TWO_STAGE,
         'Two-stage synthetic pair: TID with and without the RoI head\'s significance', [], [
             f'python -m tools.benchmark.run_benchmark --pair {TWO_STAGE} --methods tid tid-roi '
-            '--seeds 0 1 2 --teacher-iters 1200'
+            '--seeds 0 1 2 --teacher-iters 1200 --iters 400 --cost-steps 8 --cost-warmup 2'
         ],
         purpose='This pair measures one design choice of two-stage TID (docs/method.md, '
         '"Two-stage detectors"): task significance from the RPN alone (the default) against RPN '
         "+ RoI head. Both detectors are trained from scratch (ResNets of base width 32 / 16), "
-        "every run takes its config's own loss weights (nothing swept), and the teacher trains "
-        "a shorter schedule than its config's (the `--teacher-iters` of the command), so that "
-        'the measurement fits one session on 2 cores; it compares the two TID variants with '
-        'each other and with the student alone, not methods with each other.'),
+        "every run takes its config's own loss weights (nothing swept), and the teacher and "
+        "the runs train shorter schedules than their configs' (`--teacher-iters`, `--iters`), "
+        'so that the measurement fits one session on 2 cores; it compares the two TID variants '
+        'with each other and with the student alone, not methods with each other.'),
 ]
 TITLES = {p.pair: p.title for p in PUBLISHED}
 
@@ -310,6 +310,9 @@ def pair_section(spec: Published) -> List[str]:
             f"Teacher: `{teacher.get('config')}`, trained with "
             f"`{' '.join(teacher['cfg_options'])}`.", ''
         ]
+    iters = sorted({r.get('iters') for n in names for r in results[n]} - {None})
+    if iters:
+        lines += [f"Student runs: {' / '.join(map(str, iters))} iterations each.", '']
     weights = "the configs' loss weights" if spec.purpose else 'tuned weights'
     lines += [
         f'### Results ({weights}, seeds ' +
