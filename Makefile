@@ -1,7 +1,7 @@
 # tid_mmdet: one entry point for install, test and demo.
 #
 #   make install   create .venv/ and install the locked OpenMMLab stack + the plugin (idempotent)
-#   make test      install if needed, then run the test suite (CPU, < 15 min)
+#   make test      install if needed, then run the test suite (CPU, about 15 min on 2 cores)
 #   make demo      install if needed, then: synthetic data -> teacher (cached) -> TID student -> mAP table
 #   make bench     the published benchmark (days on 2 cores; resumable): loss-weight sweep, then every
 #                  method x 3 seeds + step costs on the ImageNet-initialised pair -> benchmarks/ ->
