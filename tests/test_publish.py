@@ -179,3 +179,30 @@ def test_a_size_without_objects_reads_n_a_not_minus_100():
     assert '-100.0' not in '\n'.join(lines)
     assert lines[2].startswith('| teacher (alone, 1 run) | 20.0 |') and '| n/a |' in lines[2]
     assert '| 20.0 ± 0.0 | n/a |' in lines[3]
+
+
+def test_the_gain_pairs_seeds_the_method_and_the_student_share():
+    """A method run on seed 0 only is compared with the student alone on seed 0, not with the
+    student's mean over seeds the method never ran (that would mix seed noise into the gain)."""
+    from tools.benchmark.methods import Method
+    from tools.benchmark.report import summarize, table
+
+    def run(seed, m_ap):
+        metrics = {key: m_ap for _, key in METRICS}
+        return dict(seed=seed, metrics=metrics, step_time_s=1.0, peak_rss_mb=1024.0)
+
+    results = dict(student=[run(0, 0.10), run(1, 0.20)], tid=[run(0, 0.15)])
+    teacher = dict(metrics={key: 0.30 for _, key in METRICS})
+    summary = summarize([Method('student', 'x.py', []), Method('tid', 'y.py', [])], results, {},
+                        teacher)
+    tid = summary['rows']['tid']
+    assert tid['gain'] == pytest.approx(5.0)  # 15 - 10, not 15 - 15
+    assert tid['closed'] == pytest.approx(5.0 / 20.0)  # of the seed-0 gap, 30 - 10
+    assert tid['gain_seeds'] == [0]
+    assert '| 5.0 (seed 0) |' in table(['student', 'tid'], summary)[4]
+    # with every seed shared, no seed note
+    results['tid'].append(run(1, 0.25))
+    summary = summarize([Method('student', 'x.py', []), Method('tid', 'y.py', [])], results, {},
+                        teacher)
+    assert summary['rows']['tid']['gain'] == pytest.approx(5.0)
+    assert '| 5.0 |' in table(['student', 'tid'], summary)[4]

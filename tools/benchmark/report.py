@@ -92,12 +92,29 @@ def provenance(results: Dict[str, List[dict]], current: str) -> str:
             ', '.join(parts) + '.')
 
 
+def paired_gain(runs: List[dict], student: Dict[int, float], t_map: float):
+    """Gain over the student alone, paired by seed: the mean over the seeds both have of
+    (method mAP - student mAP), and the share of the teacher-student gap on those seeds it
+    closes. Comparing means over different seed sets would mix seed noise into the gain.
+
+    Returns ``(gain, closed, seeds)``; ``(None, None, [])`` when no seed is shared.
+    """
+    pairs = [(100 * r['metrics']['coco/bbox_mAP'], student[r['seed']]) for r in runs
+             if r['seed'] in student]
+    if not pairs:
+        return None, None, []
+    gain = sum(m - s for m, s in pairs) / len(pairs)
+    gap = t_map - sum(s for _, s in pairs) / len(pairs)
+    seeds = sorted(r['seed'] for r in runs if r['seed'] in student)
+    return gain, (gain / gap if gap > 0 else None), seeds
+
+
 def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict[str, dict],
               teacher: dict) -> dict:
     """Per method: mean/std of every metric (x100), gain, gap closed, time, memory, cost."""
     t_map = 100 * teacher['metrics']['coco/bbox_mAP']
-    base = [100 * r['metrics']['coco/bbox_mAP'] for r in results.get('student', [])]
-    s_map, s_std = mean_std(base)
+    base = {r['seed']: 100 * r['metrics']['coco/bbox_mAP'] for r in results.get('student', [])}
+    s_map, s_std = mean_std(list(base.values()))
     gap = t_map - s_map if s_map is not None else None
     rows = {}
     for m in methods:
@@ -107,10 +124,7 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
         for short, key in METRICS:
             # COCO's -1: the val set has no object of that size; such a value is no score
             row[short] = mean_std([100 * r['metrics'][key] for r in runs if r['metrics'][key] >= 0])
-        mean = row['mAP'][0]
-        row['gain'] = mean - s_map if mean is not None and s_map is not None else None
-        row['closed'] = row['gain'] / gap if row['gain'] is not None and gap and gap > 0 \
-            else None
+        row['gain'], row['closed'], row['gain_seeds'] = paired_gain(runs, base, t_map)
         row['step_s'] = mean_std([r['step_time_s'] for r in runs])
         row['rss_gb'] = mean_std([r['peak_rss_mb'] / 1024 for r in runs])
         row['cost'] = costs.get(m.name)
@@ -119,6 +133,7 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
         teacher_map=t_map,
         student_map=s_map,
         student_std=s_std,
+        student_seeds=sorted(base),
         gap=gap,
         rows=rows,
         teacher_metrics={
@@ -142,6 +157,10 @@ def table(names: List[str], summary: dict) -> List[str]:
         ratio = f"{cost['ratio']:.2f}" if cost else 'n/a'
         step = f"{cost['method_ms']:.0f}" if cost else 'n/a'
         gain = '' if name == 'student' else fmt(r['gain'], None)
+        if gain and r['gain_seeds'] != summary['student_seeds']:
+            # the student alone has seeds this method lacks: say which seeds the gain pairs
+            gain += ' (seed' + 's' * (len(r['gain_seeds']) > 1) + ' ' + \
+                ', '.join(map(str, r['gain_seeds'])) + ')'
         closed = '' if name == 'student' or r['closed'] is None else f"{100 * r['closed']:.0f}%"
         lines.append(f"| {r['label']} | " + ' | '.join(fmt(*r[s]) for s, _ in METRICS) +
                      f" | {gain} | {closed} | {step} | "
