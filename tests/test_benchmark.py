@@ -252,6 +252,68 @@ def test_fingerprint_of_a_run():
                            's')['teacher'] == 'a' * 16
 
 
+def teacher_record(weights: str, m_ap: float, cfg_options=()) -> dict:
+    return dict(
+        config='configs/synthetic/gfl_r50w32_fpn96_3200it_synthetic.py',
+        cfg_options=list(cfg_options),
+        data='data1',
+        sha256='f' * 64,
+        weights_sha256=weights * 64,
+        metrics={'coco/bbox_mAP': m_ap})
+
+
+def test_a_retrained_teacher_keeps_runs_only_when_asked_and_close(tmp_path, capsys):
+    """A teacher trained again on another processor differs in its weights: by default its
+    committed runs are redone; ``--teacher-match recipe`` keeps them when the recipe is the same
+    and the two mAP lie within the tolerance, and the report names both teacher instances."""
+    from tools.benchmark.fingerprint import with_teacher_recipe
+    from tools.benchmark.report import teacher_instances
+    from tools.benchmark.run_benchmark import Progress, finished_run
+    config = osp.join(REPO, 'configs', 'tid', 'tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
+    old, new = teacher_record('a', 0.451), teacher_record('b', 0.447)
+    recorded = run_fingerprint(config, [], old, 'data1', 'code1', 'abc')
+    current = run_fingerprint(config, [], new, 'data1', 'code1', 'abc')
+    assert recorded['teacher_recipe'] == current['teacher_recipe']
+    assert (recorded['teacher_map'], current['teacher_map']) == (45.1, 44.7)
+    assert compare(recorded, current)[0] == 'changed'  # default: by weights
+    verdict, reason = compare(recorded, current, 'recipe')
+    assert verdict == 'teacher' and '45.1 vs 44.7' in reason
+    assert compare(dict(recorded, code='code0'), current, 'recipe')[0] == 'code'
+    # too far apart, another recipe, or a change beside the teacher: redone
+    assert compare(recorded, current, 'recipe', tolerance=0.3)[0] == 'changed'
+    other = run_fingerprint(config, [], teacher_record('b', 0.447, ['train_cfg.max_iters=9']),
+                            'data1', 'code1', 'abc')
+    assert compare(recorded, other,
+                   'recipe') == ('changed', 'teacher changed (another teacher recipe)')
+    assert compare(dict(recorded, data='data0'), current, 'recipe')[0] == 'changed'
+    with pytest.raises(ValueError, match='teacher_match'):
+        compare(recorded, current, 'file')
+    # a run recorded before these keys: the committed teacher with its weights supplies them
+    legacy = {k: v for k, v in recorded.items() if not k.startswith('teacher_')}
+    assert compare(legacy, current, 'recipe')[0] == 'changed'
+    assert with_teacher_recipe(legacy, new) == legacy  # not its teacher
+    assert compare(with_teacher_recipe(legacy, old), current, 'recipe')[0] == 'teacher'
+
+    # what the benchmark does with a committed run of the old teacher
+    stored = dict(fingerprint=legacy, metrics={'coco/bbox_mAP': 0.3}, seed=0)
+    args = parse_args(['--teacher-match', 'recipe'])
+    args.known_teacher = old
+    run_dir = str(tmp_path / 'seed0')
+    assert finished_run(run_dir, 'tid seed 0', current, args, Progress(1), stored) is stored
+    assert 'done before (committed result), mAP 30.0 (teacher retrained' in capsys.readouterr().out
+    for argv in ([], ['--teacher-match', 'recipe', '--teacher-tolerance', '0.2']):
+        args = parse_args(argv)
+        args.known_teacher = old
+        assert finished_run(run_dir, 'tid seed 0', current, args, Progress(1), stored) is None
+
+    results = dict(tid=[stored, dict(stored, fingerprint=current)], student=[dict(seed=0)])
+    line = teacher_instances(results, new)
+    assert 'from 2 instances of the teacher' in line
+    assert 'weights aaaaaaaa (mAP not recorded): 1 run' in line
+    assert 'weights bbbbbbbb (44.7 mAP, the current one): 1 run' in line
+    assert teacher_instances(dict(tid=[dict(stored, fingerprint=current)]), new) == ''
+
+
 def test_only_the_default_run_writes_the_committed_report(tmp_path):
     default = parse_args([])
     assert default.doc == osp.join(REPO, 'docs', 'benchmarks_from_scratch.md')

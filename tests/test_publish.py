@@ -118,7 +118,8 @@ def test_the_plateau_is_the_first_point_near_the_best():
 def test_the_real_photo_pair_is_reported_with_the_synthetic_sweeps_weights(store_root, tmp_path):
     text = open(publish.write(str(tmp_path / 'b.md'))).read()
     section = text[text.index('## Real photos'):text.index('## From-scratch')]
-    assert f'--pair {publish.DEEPFOREST} --tuned benchmarks/sweep_{publish.LITE}/chosen.json' \
+    assert (f'--pair {publish.DEEPFOREST} --teacher-match recipe --tuned '
+            f'benchmarks/sweep_{publish.LITE}/chosen.json') \
         in section
     assert f'the sweep of the ImageNet-initialised synthetic pair (`{publish.LITE}`' in section
     assert 'configs/deepforest/gfl_lite0_fpn64_1600it_deepforest.py' in section  # its curve
@@ -193,8 +194,8 @@ def test_the_gain_pairs_seeds_the_method_and_the_student_share():
 
     results = dict(student=[run(0, 0.10), run(1, 0.20)], tid=[run(0, 0.15)])
     teacher = dict(metrics={key: 0.30 for _, key in METRICS})
-    summary = summarize([Method('student', 'x.py', []), Method('tid', 'y.py', [])], results, {},
-                        teacher)
+    summary = summarize(
+        [Method('student', 'x.py', []), Method('tid', 'y.py', [])], results, {}, teacher)
     tid = summary['rows']['tid']
     assert tid['gain'] == pytest.approx(5.0)  # 15 - 10, not 15 - 15
     assert tid['closed'] == pytest.approx(5.0 / 20.0)  # of the seed-0 gap, 30 - 10
@@ -202,7 +203,7 @@ def test_the_gain_pairs_seeds_the_method_and_the_student_share():
     assert '| 5.0 (seed 0) |' in table(['student', 'tid'], summary)[4]
     # with every seed shared, no seed note
     results['tid'].append(run(1, 0.25))
-    summary = summarize([Method('student', 'x.py', []), Method('tid', 'y.py', [])], results, {},
-                        teacher)
+    summary = summarize(
+        [Method('student', 'x.py', []), Method('tid', 'y.py', [])], results, {}, teacher)
     assert summary['rows']['tid']['gain'] == pytest.approx(5.0)
     assert '| 5.0 |' in table(['student', 'tid'], summary)[4]

@@ -13,6 +13,14 @@ A run's fingerprint (stored in its ``result.json``) holds SHA-256 digests of
 A changed config, teacher or data makes a different experiment: the run is redone. A change of
 code alone may be a comment or a speed-up, so the run is kept and the report names the commits
 its runs came from; ``--rerun-changed-code`` redoes such runs as well.
+
+A teacher trained again on another processor is rarely the same bit for bit (other kernels,
+another order of float sums), which would redo every committed distillation run. A distillation
+run's fingerprint also holds ``teacher_recipe`` (what trains the teacher: its resolved config and
+its data, the same on every machine) and ``teacher_map`` (the teacher's val mAP x 100), and
+``--teacher-match recipe`` keeps a run whose teacher is another instance of the same recipe when
+the two teachers' mAP differ by at most a tolerance; the report then names every teacher
+instance its runs were distilled from (``report.teacher_instances``).
 """
 import argparse
 import copy
@@ -28,6 +36,8 @@ HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(HERE))
 # digests that make a run a different experiment when they change
 EXPERIMENT_KEYS = ('config', 'teacher', 'data')
+# how the teacher of a finished run must match the current one (--teacher-match)
+TEACHER_MATCH = ('weights', 'recipe')
 
 
 @functools.lru_cache(maxsize=None)
@@ -98,6 +108,24 @@ def teacher_digest(teacher: dict) -> str:
     return (teacher.get('weights_sha256') or teacher['sha256'])[:16]
 
 
+def teacher_recipe(teacher: dict) -> Optional[str]:
+    """Digest of what makes the teacher: its config resolved with its ``cfg_options`` (as
+    ``train_reference`` trains it, or as a pretrained one is evaluated) and its data; unlike its
+    weights, the same on every machine. None for a record that names neither."""
+    config = teacher.get('config')
+    if not config or not teacher.get('data'):
+        return None
+    path = config if osp.isabs(config) else osp.join(REPO, config)
+    text = config_digest(path, list(teacher.get('cfg_options') or [])) + ' ' + teacher['data']
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def teacher_map(teacher: dict) -> Optional[float]:
+    """The teacher's val mAP x 100, to 0.1 (as the report prints it); None if unrecorded."""
+    m_ap = teacher.get('metrics', {}).get('coco/bbox_mAP')
+    return None if m_ap is None else round(100 * m_ap, 1)
+
+
 def run_fingerprint(config: str, options: List[str], teacher: Optional[dict], data: str, code: str,
                     sha: str) -> Dict[str, Optional[str]]:
     """The fingerprint of one run (``teacher``: the teacher record of ``train_reference``, None
@@ -105,24 +133,77 @@ def run_fingerprint(config: str, options: List[str], teacher: Optional[dict], da
     return dict(
         config=config_digest(config, options),
         teacher=teacher_digest(teacher) if teacher else None,
+        teacher_recipe=teacher_recipe(teacher) if teacher else None,
+        teacher_map=teacher_map(teacher) if teacher else None,
         data=data,
         code=code,
         commit=sha)
 
 
-def compare(recorded: Optional[dict], current: dict) -> Tuple[str, str]:
+def with_teacher_recipe(recorded: Optional[dict], known: Optional[dict]) -> Optional[dict]:
+    """``recorded`` with the recipe and mAP of its teacher filled in from ``known`` (a teacher
+    record, e.g. the one committed beside the run) when the run predates those keys and
+    ``known`` is its teacher (same weights)."""
+    if (not recorded or not recorded.get('teacher') or 'teacher_recipe' in recorded or not known
+            or teacher_digest(known) != recorded['teacher']):
+        return recorded
+    return dict(recorded, teacher_recipe=teacher_recipe(known), teacher_map=teacher_map(known))
+
+
+def same_recipe(recorded: dict, current: dict, tolerance: float) -> Tuple[bool, str]:
+    """Whether the recorded run's teacher is another instance of the current teacher's recipe
+    whose mAP lies within ``tolerance`` (mAP x 100) of the current one's; and why."""
+    if not recorded.get('teacher_recipe'):
+        return False, 'its record names no teacher recipe'
+    if recorded['teacher_recipe'] != current['teacher_recipe']:
+        return False, 'another teacher recipe'
+    old, new = recorded.get('teacher_map'), current.get('teacher_map')
+    if old is None or new is None:
+        return False, 'the same teacher recipe, but a teacher mAP is not recorded'
+    if abs(old - new) > tolerance:
+        return False, (f'the same teacher recipe, but its mAP {old:.1f} vs {new:.1f} differs '
+                       f'by more than {tolerance:g}')
+    return True, (f'teacher retrained from the same recipe, mAP {old:.1f} vs {new:.1f} '
+                  f'(within {tolerance:g}; --teacher-match recipe)')
+
+
+def compare(recorded: Optional[dict],
+            current: dict,
+            teacher_match: str = 'weights',
+            tolerance: float = 1.0) -> Tuple[str, str]:
     """How a finished run relates to the current inputs.
 
+    Args:
+        recorded (dict | None): the finished run's fingerprint.
+        current (dict): the fingerprint the run would have now.
+        teacher_match (str): ``'weights'``: another teacher makes another experiment;
+            ``'recipe'``: a teacher trained from the same recipe whose mAP lies within
+            ``tolerance`` of the current one's keeps the run (:func:`same_recipe`).
+        tolerance (float): in mAP x 100.
+
     Returns:
-        tuple[str, str]: a verdict and a reason: ``('same', '')``; ``('code', reason)`` when
-        only the code differs; ``('changed', reason)`` when the config, teacher or data differ;
-        ``('unknown', reason)`` for a run made before fingerprints were recorded.
+        tuple[str, str]: a verdict and a reason: ``('same', '')``; ``('teacher', reason)`` when
+        only the teacher differs and ``teacher_match='recipe'`` accepts it; ``('code',
+        reason)`` when the code differs as well or alone; ``('changed', reason)`` when the
+        config, teacher or data differ; ``('unknown', reason)`` for a run made before
+        fingerprints were recorded.
     """
+    if teacher_match not in TEACHER_MATCH:
+        raise ValueError(f'teacher_match={teacher_match!r}: use one of {TEACHER_MATCH}')
     if not recorded:
         return 'unknown', 'no fingerprint: made by an older benchmark'
     changed = [k for k in EXPERIMENT_KEYS if recorded.get(k) != current[k]]
+    note = ''
+    if 'teacher' in changed and teacher_match == 'recipe':
+        accepted, why = same_recipe(recorded, current, tolerance)
+        if accepted:
+            changed.remove('teacher')
+            note = why
+        elif changed == ['teacher']:
+            return 'changed', f'teacher changed ({why})'
     if changed:
         return 'changed', ' and '.join(changed) + ' changed'
     if recorded.get('code') != current['code']:
-        return 'code', f"code changed since commit {recorded.get('commit', '?')}"
-    return 'same', ''
+        reason = f"code changed since commit {recorded.get('commit', '?')}"
+        return 'code', reason + (f'; {note}' if note else '')
+    return ('teacher', note) if note else ('same', '')

@@ -21,7 +21,7 @@ import os.path as osp
 from typing import Dict, List, NamedTuple, Optional
 
 from tools.benchmark.methods import ABLATIONS, LABELS, PAIRS, Method, catalogue
-from tools.benchmark.report import fmt, mean_std, summarize, table
+from tools.benchmark.report import fmt, mean_std, summarize, table, teacher_instances
 from tools.benchmark.store import STORE_ROOT, Store, read_json
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -50,8 +50,9 @@ PUBLISHED = [
     Published(
         LITE, 'ImageNet-initialised synthetic pair',
         ['gfl_lite2_fpn128_3200it_synthetic', 'gfl_lite0_fpn64_3200it_synthetic'], [
-            f'python -m tools.benchmark.sweep --pair {LITE} --grid 0.25 1 4 --step 4 --iters 400',
-            f'python -m tools.benchmark.run_benchmark --pair {LITE} --tuned '
+            f'python -m tools.benchmark.sweep --pair {LITE} --grid 0.25 1 4 --step 4 --iters 400 '
+            '-- --teacher-match recipe',
+            f'python -m tools.benchmark.run_benchmark --pair {LITE} --teacher-match recipe --tuned '
             f'benchmarks/sweep_{LITE}/chosen.json --ablation-seeds 0 1 2'
         ]),
     Published(
@@ -59,7 +60,8 @@ PUBLISHED = [
         'Real photos: DeepForest tree crowns',
         ['gfl_lite2_fpn128_1600it_deepforest', 'gfl_lite0_fpn64_1600it_deepforest'], [
             'python -m tools.dataset_converters.deepforest_to_coco --out data/deepforest '
-            '--download', f'python -m tools.benchmark.run_benchmark --pair {DEEPFOREST} --tuned '
+            '--download', f'python -m tools.benchmark.run_benchmark --pair {DEEPFOREST} '
+            '--teacher-match recipe --tuned '
             f'benchmarks/sweep_{LITE}/chosen.json --ablation-seeds 0 1 2'
         ],
         tuned_on=LITE),
@@ -313,6 +315,9 @@ def pair_section(spec: Published) -> List[str]:
     iters = sorted({r.get('iters') for n in names for r in results[n]} - {None})
     if iters:
         lines += [f"Student runs: {' / '.join(map(str, iters))} iterations each.", '']
+    instances = teacher_instances(results, teacher)
+    if instances:
+        lines += [instances.strip(), '']
     weights = "the configs' loss weights" if spec.purpose else 'tuned weights'
     lines += [
         f'### Results ({weights}, seeds ' +

@@ -109,6 +109,34 @@ def paired_gain(runs: List[dict], student: Dict[int, float], t_map: float):
     return gain, (gain / gap if gap > 0 else None), seeds
 
 
+def teacher_instances(results: Dict[str, List[dict]], teacher: dict) -> str:
+    """A sentence naming the teacher instances the distillation runs were distilled from, when
+    there are several (``--teacher-match recipe`` keeps runs of a teacher retrained from the
+    same recipe); empty for one. ``teacher``: the current record, whose mAP a run recorded
+    without one takes when its weights are that teacher's."""
+    from tools.benchmark.fingerprint import teacher_map
+    current = (teacher.get('weights_sha256') or teacher.get('sha256') or '')[:16]
+    used: Dict[str, list] = {}
+    for runs in results.values():
+        for r in runs:
+            fp = r.get('fingerprint') or {}
+            if fp.get('teacher'):
+                m_ap = fp.get('teacher_map')
+                if m_ap is None and fp['teacher'] == current:
+                    m_ap = teacher_map(teacher)
+                used.setdefault(fp['teacher'], [m_ap, 0])[1] += 1
+    if len(used) < 2:
+        return ''
+    parts = [
+        f"weights {digest[:8]} ({'mAP not recorded' if m_ap is None else f'{m_ap:.1f} mAP'}"
+        f"{', the current one' if digest == current else ''}): {n} run{'s' * (n > 1)}"
+        for digest, (m_ap, n) in sorted(used.items(), key=lambda kv: -kv[1][1])
+    ]
+    return (f' The distillation runs come from {len(used)} instances of the teacher, trained '
+            'from the same recipe on different machines (`--teacher-match recipe`): ' +
+            '; '.join(parts) + '.')
+
+
 def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict[str, dict],
               teacher: dict) -> dict:
     """Per method: mean/std of every metric (x100), gain, gap closed, time, memory, cost."""
@@ -317,7 +345,7 @@ def header_fields(summary: dict, results: Dict[str, List[dict]], costs: Dict[str
         commit=describe_commit(args.commit),
         date=f'{now:%Y-%m-%d %H:%M}',
         machine=machine(),
-        provenance=provenance(results, args.commit),
+        provenance=provenance(results, args.commit) + teacher_instances(results, teacher),
         val_images=str(args.val_images or 300),
         teacher_config=teacher['config'],
         pair=PAIRS[getattr(args, 'pair', PAIR)].label,

@@ -39,7 +39,8 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 from tools.benchmark import COMMAND
 from tools.benchmark.estimate import plan_summary
-from tools.benchmark.fingerprint import code_digest, commit, compare, load_config, run_fingerprint
+from tools.benchmark.fingerprint import (TEACHER_MATCH, code_digest, commit, compare, load_config,
+                                         run_fingerprint, with_teacher_recipe)
 from tools.benchmark.launcher import (add_launcher_options, check_launcher, launch,
                                       threads_per_process)
 from tools.benchmark.methods import (ABLATIONS, DEFAULT, OWN_WEIGHTS, PAIR, PAIRS, Method,
@@ -176,6 +177,21 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
         help='also redo finished runs made with other code (tid_mmdet/ or '
         'tools/train.py changed); runs whose config, teacher or data changed '
         'are always redone')
+    group.add_argument(
+        '--teacher-match',
+        choices=TEACHER_MATCH,
+        default='weights',
+        help='what a finished distillation run\'s teacher must share with the current one to '
+        'keep the run: its weights (default; a teacher retrained on another processor is '
+        'rarely the same bit for bit), or its recipe (config and data) with an mAP within '
+        '--teacher-tolerance: committed runs then survive a retrained teacher, and the report '
+        'names every teacher instance they were distilled from')
+    group.add_argument(
+        '--teacher-tolerance',
+        type=float,
+        default=1.0,
+        help='--teacher-match recipe: the largest difference of the two teachers\' val mAP '
+        '(x 100) that keeps a run (default 1.0)')
     group.add_argument(
         '--report-only',
         action='store_true',
@@ -455,7 +471,11 @@ def retire(run_dir: str) -> str:
 
 def outdated(recorded: Optional[dict], fingerprint: dict, args) -> Tuple[bool, str]:
     """Whether a run made from ``recorded`` must be redone, and why (empty when it matches)."""
-    verdict, reason = compare(recorded, fingerprint)
+    # a run recorded before fingerprints held the teacher's recipe: its teacher's is the one
+    # committed beside it, when the weights are that teacher's
+    recorded = with_teacher_recipe(recorded, getattr(args, 'known_teacher', None))
+    verdict, reason = compare(recorded, fingerprint, getattr(args, 'teacher_match', 'weights'),
+                              getattr(args, 'teacher_tolerance', 1.0))
     if verdict == 'code' and not args.rerun_changed_code:
         reason += '; kept, --rerun-changed-code redoes it'
     return verdict == 'changed' or (verdict == 'code' and args.rerun_changed_code), reason
@@ -845,6 +865,7 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not args.report_only:
         prepare_data(osp.join(REPO, PAIRS[args.pair].data_root))
     print('>> teacher (trained or evaluated once, cached)', flush=True)
+    args.known_teacher = Store(args.store).teacher()  # before teacher_setup replaces it
     teacher = teacher_setup(args)
     teacher_ckpt = teacher_checkpoint(teacher)
     if args.report_only:
