@@ -326,12 +326,13 @@ def test_only_the_default_run_writes_the_committed_report(tmp_path):
 
 
 def test_the_two_stage_pair_runs_through_the_benchmark(tmp_path):
-    """--pair: the synthetic Faster R-CNN pair, TID (on the RPN) and FGD at toy size."""
+    """--pair: the synthetic Faster R-CNN pair, TID (on the RPN) and FGD at toy size, with the
+    step cost (the teacher forward of its minimum runs the RPN, a two-stage dense head)."""
     out = tmp_path / 'two_stage'
     proc = succeeded(
         run([
             '--pair', 'faster-rcnn-r50w32_faster-rcnn-r18w16_800it_synthetic', '--methods', 'tid',
-            'fgd', *TOY, '--seeds', '0', '--skip-cost', '--out-dir',
+            'fgd', *TOY, '--seeds', '0', '--out-dir',
             str(out), '--doc',
             str(out / 'report.md'), '--plot',
             str(out / 'plot.png')
@@ -340,6 +341,8 @@ def test_the_two_stage_pair_runs_through_the_benchmark(tmp_path):
         result = read_json(result_path(out, name))
         assert 'faster-rcnn' in result['config'], result['config']
         assert 'coco/bbox_mAP' in result['metrics'], result['metrics']
+        cost = read_json(str(out / 'cost' / f'{name}.json'))
+        assert cost and cost['method_ms'] > 0 and cost['minimum_ms'] > 0, (name, cost)
     assert 'Faster R-CNN' in (out / 'report.md').read_text(), proc.stdout[-2000:]
 
 

@@ -4,7 +4,9 @@
         --teacher-ckpt CKPT --out cost.json [--steps 20] [--warmup 3] [--profile-tid]
 
 The physical minimum of a distillation step is the student's own training step plus one teacher
-forward (backbone, neck, head; no gradient). This script builds, in one process, the method's
+forward (backbone, neck, dense head; no gradient): a two-stage teacher's dense head is its RPN,
+all that its distillers read of it (the RoI variant of TID runs the teacher's RoI head inside
+its loss, which is that method's cost). This script builds, in one process, the method's
 model (from CONFIG) and, separately, the student alone (S) and the frozen teacher (T, CKPT), takes
 a fixed list of training batches, and then alternates on each batch: one training step of the
 method (``model.train_step``: forward, losses, backward, optimizer step) and one "minimum" step
@@ -90,7 +92,14 @@ def minimum_step(student, optim, teacher, batch) -> None:
     parsed, _ = student.parse_losses(losses)
     optim.update_params(parsed)
     with torch.no_grad():
-        teacher.bbox_head(teacher.extract_feat(data['inputs']))
+        teacher_forward(teacher, data['inputs'])
+
+
+def teacher_forward(teacher, inputs: torch.Tensor):
+    """Backbone, neck and dense head of the teacher: ``bbox_head`` of a one-stage detector,
+    ``rpn_head`` of a two-stage one (``TwoStageDetector.with_rpn``)."""
+    head = teacher.rpn_head if getattr(teacher, 'with_rpn', False) else teacher.bbox_head
+    return head(teacher.extract_feat(inputs))
 
 
 def timed(fn) -> float:
