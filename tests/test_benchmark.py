@@ -269,6 +269,7 @@ def test_a_retrained_teacher_keeps_runs_only_when_asked_and_close(tmp_path, caps
     from tools.benchmark.fingerprint import with_teacher_recipe
     from tools.benchmark.report import teacher_instances
     from tools.benchmark.run_benchmark import Progress, finished_run
+    from tools.benchmark.store import Store
     config = osp.join(REPO, 'configs', 'tid', 'tid_gfl-r50w32_gfl-r18w16_800it_synthetic.py')
     old, new = teacher_record('a', 0.451), teacher_record('b', 0.447)
     recorded = run_fingerprint(config, [], old, 'data1', 'code1', 'abc')
@@ -291,19 +292,25 @@ def test_a_retrained_teacher_keeps_runs_only_when_asked_and_close(tmp_path, caps
     # a run recorded before these keys: the committed teacher with its weights supplies them
     legacy = {k: v for k, v in recorded.items() if not k.startswith('teacher_')}
     assert compare(legacy, current, 'recipe')[0] == 'changed'
-    assert with_teacher_recipe(legacy, new) == legacy  # not its teacher
-    assert compare(with_teacher_recipe(legacy, old), current, 'recipe')[0] == 'teacher'
+    assert with_teacher_recipe(legacy, {'b' * 16: new}) == legacy  # not its teacher
+    assert compare(with_teacher_recipe(legacy, {'a' * 16: old}), current, 'recipe')[0] == 'teacher'
+
+    # the store keeps the teacher it replaces: the runs distilled from it name it by digest
+    store = Store(str(tmp_path / 'store'))
+    store.save_teacher(old)
+    store.save_teacher(new)
+    assert store.teacher() == new and store.teachers() == {'a' * 16: old, 'b' * 16: new}
 
     # what the benchmark does with a committed run of the old teacher
     stored = dict(fingerprint=legacy, metrics={'coco/bbox_mAP': 0.3}, seed=0)
     args = parse_args(['--teacher-match', 'recipe'])
-    args.known_teacher = old
+    args.known_teachers = store.teachers()
     run_dir = str(tmp_path / 'seed0')
     assert finished_run(run_dir, 'tid seed 0', current, args, Progress(1), stored) is stored
     assert 'done before (committed result), mAP 30.0 (teacher retrained' in capsys.readouterr().out
     for argv in ([], ['--teacher-match', 'recipe', '--teacher-tolerance', '0.2']):
         args = parse_args(argv)
-        args.known_teacher = old
+        args.known_teachers = store.teachers()
         assert finished_run(run_dir, 'tid seed 0', current, args, Progress(1), stored) is None
 
     results = dict(tid=[stored, dict(stored, fingerprint=current)], student=[dict(seed=0)])
@@ -311,6 +318,7 @@ def test_a_retrained_teacher_keeps_runs_only_when_asked_and_close(tmp_path, caps
     assert 'from 2 instances of the teacher' in line
     assert 'weights aaaaaaaa (mAP not recorded): 1 run' in line
     assert 'weights bbbbbbbb (44.7 mAP, the current one): 1 run' in line
+    assert 'weights aaaaaaaa (45.1 mAP): 1 run' in teacher_instances(results, new, store.teachers())
     assert teacher_instances(dict(tid=[dict(stored, fingerprint=current)]), new) == ''
 
 

@@ -140,14 +140,16 @@ def run_fingerprint(config: str, options: List[str], teacher: Optional[dict], da
         commit=sha)
 
 
-def with_teacher_recipe(recorded: Optional[dict], known: Optional[dict]) -> Optional[dict]:
-    """``recorded`` with the recipe and mAP of its teacher filled in from ``known`` (a teacher
-    record, e.g. the one committed beside the run) when the run predates those keys and
-    ``known`` is its teacher (same weights)."""
-    if (not recorded or not recorded.get('teacher') or 'teacher_recipe' in recorded or not known
-            or teacher_digest(known) != recorded['teacher']):
+def with_teacher_recipe(recorded: Optional[dict], known: Dict[str, dict]) -> Optional[dict]:
+    """``recorded`` with the recipe and mAP of its teacher filled in when the run predates
+    those keys and its teacher is among ``known`` (teacher records by :func:`teacher_digest`,
+    e.g. those committed beside the run: ``Store.teachers``)."""
+    if not recorded or not recorded.get('teacher') or 'teacher_recipe' in recorded:
         return recorded
-    return dict(recorded, teacher_recipe=teacher_recipe(known), teacher_map=teacher_map(known))
+    teacher = known.get(recorded['teacher'])
+    if teacher is None:
+        return recorded
+    return dict(recorded, teacher_recipe=teacher_recipe(teacher), teacher_map=teacher_map(teacher))
 
 
 def same_recipe(recorded: dict, current: dict, tolerance: float) -> Tuple[bool, str]:

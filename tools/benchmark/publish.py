@@ -315,7 +315,7 @@ def pair_section(spec: Published) -> List[str]:
     iters = sorted({r.get('iters') for n in names for r in results[n]} - {None})
     if iters:
         lines += [f"Student runs: {' / '.join(map(str, iters))} iterations each.", '']
-    instances = teacher_instances(results, teacher)
+    instances = teacher_instances(results, teacher, store.teachers())
     if instances:
         lines += [instances.strip(), '']
     weights = "the configs' loss weights" if spec.purpose else 'tuned weights'

@@ -109,21 +109,24 @@ def paired_gain(runs: List[dict], student: Dict[int, float], t_map: float):
     return gain, (gain / gap if gap > 0 else None), seeds
 
 
-def teacher_instances(results: Dict[str, List[dict]], teacher: dict) -> str:
+def teacher_instances(results: Dict[str, List[dict]],
+                      teacher: dict,
+                      known: Optional[Dict[str, dict]] = None) -> str:
     """A sentence naming the teacher instances the distillation runs were distilled from, when
     there are several (``--teacher-match recipe`` keeps runs of a teacher retrained from the
-    same recipe); empty for one. ``teacher``: the current record, whose mAP a run recorded
-    without one takes when its weights are that teacher's."""
+    same recipe); empty for one. ``teacher``: the current record; ``known``: teacher records by
+    weights digest (``Store.teachers``), whose mAP a run recorded without one takes."""
     from tools.benchmark.fingerprint import teacher_map
     current = (teacher.get('weights_sha256') or teacher.get('sha256') or '')[:16]
+    known = dict(known or {}, **{current: teacher})
     used: Dict[str, list] = {}
     for runs in results.values():
         for r in runs:
             fp = r.get('fingerprint') or {}
             if fp.get('teacher'):
                 m_ap = fp.get('teacher_map')
-                if m_ap is None and fp['teacher'] == current:
-                    m_ap = teacher_map(teacher)
+                if m_ap is None and fp['teacher'] in known:
+                    m_ap = teacher_map(known[fp['teacher']])
                 used.setdefault(fp['teacher'], [m_ap, 0])[1] += 1
     if len(used) < 2:
         return ''
@@ -345,7 +348,8 @@ def header_fields(summary: dict, results: Dict[str, List[dict]], costs: Dict[str
         commit=describe_commit(args.commit),
         date=f'{now:%Y-%m-%d %H:%M}',
         machine=machine(),
-        provenance=provenance(results, args.commit) + teacher_instances(results, teacher),
+        provenance=provenance(results, args.commit) +
+        teacher_instances(results, teacher, getattr(args, 'known_teachers', None)),
         val_images=str(args.val_images or 300),
         teacher_config=teacher['config'],
         pair=PAIRS[getattr(args, 'pair', PAIR)].label,

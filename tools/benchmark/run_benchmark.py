@@ -471,9 +471,9 @@ def retire(run_dir: str) -> str:
 
 def outdated(recorded: Optional[dict], fingerprint: dict, args) -> Tuple[bool, str]:
     """Whether a run made from ``recorded`` must be redone, and why (empty when it matches)."""
-    # a run recorded before fingerprints held the teacher's recipe: its teacher's is the one
-    # committed beside it, when the weights are that teacher's
-    recorded = with_teacher_recipe(recorded, getattr(args, 'known_teacher', None))
+    # a run recorded before fingerprints held the teacher's recipe: its teacher's record is
+    # among those committed beside it (by the weights' digest)
+    recorded = with_teacher_recipe(recorded, getattr(args, 'known_teachers', {}))
     verdict, reason = compare(recorded, fingerprint, getattr(args, 'teacher_match', 'weights'),
                               getattr(args, 'teacher_tolerance', 1.0))
     if verdict == 'code' and not args.rerun_changed_code:
@@ -865,8 +865,8 @@ def main(argv: Optional[List[str]] = None) -> None:
     if not args.report_only:
         prepare_data(osp.join(REPO, PAIRS[args.pair].data_root))
     print('>> teacher (trained or evaluated once, cached)', flush=True)
-    args.known_teacher = Store(args.store).teacher()  # before teacher_setup replaces it
     teacher = teacher_setup(args)
+    args.known_teachers = Store(args.store).teachers()  # the runs' earlier teachers too
     teacher_ckpt = teacher_checkpoint(teacher)
     if args.report_only:
         results, costs = load_results(methods, args)

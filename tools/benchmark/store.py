@@ -8,18 +8,22 @@ metrics, validation curve, weights digest). They are a few KB each and are commi
 * ``--report-only`` rewrites the report from them on any machine, without a teacher or data;
 * a benchmark started on another machine skips every stored run whose fingerprint still
   matches (same resolved config, same data, bit-identical teacher weights: the same kind of
-  CPU and the locked library versions retrain the teacher bit for bit) and redoes the others.
+  CPU and the locked library versions retrain the teacher bit for bit; with
+  ``--teacher-match recipe``, a teacher trained from the same config and data whose mAP is
+  close) and redoes the others.
 
 Layout (``<store>`` is ``benchmarks/<results folder name>`` by default)::
 
     <store>/teacher.json
+    <store>/teachers/<digest>.json    (teachers stored before the current one)
     <store>/runs/<method>/seed<N>.json
     <store>/cost/<method>.json
 """
+import glob
 import json
 import os
 import os.path as osp
-from typing import Optional
+from typing import Dict, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STORE_ROOT = osp.join(REPO, 'benchmarks')
@@ -42,6 +46,11 @@ def write_json(path: str, data: dict) -> None:
         json.dump(data, f, indent=2, sort_keys=True)
         f.write('\n')
     os.replace(tmp, path)
+
+
+def identified(teacher: Optional[dict]) -> bool:
+    """Whether a teacher record names its weights' digest (test fixtures may not)."""
+    return bool(teacher and (teacher.get('weights_sha256') or teacher.get('sha256')))
 
 
 class Store:
@@ -85,7 +94,27 @@ class Store:
         return self._read(self.teacher_path())
 
     def save_teacher(self, record: dict) -> None:
+        """Store ``record`` as the teacher; another teacher stored before is kept as
+        ``teachers/<digest>.json``, since committed runs may have been distilled from it
+        (``run_benchmark --teacher-match recipe``)."""
+        from tools.benchmark.fingerprint import teacher_digest
+        old = self.teacher()
+        if self.root and identified(old) and identified(record) and \
+                teacher_digest(old) != teacher_digest(record):
+            self._write(osp.join(self.root, 'teachers', f'{teacher_digest(old)}.json'), old)
         self._write(self.teacher_path(), record)
+
+    def teachers(self) -> Dict[str, dict]:
+        """Every teacher record stored, the current one and earlier ones, by weights digest
+        (``fingerprint.teacher_digest``)."""
+        from tools.benchmark.fingerprint import teacher_digest
+        if not self.root:
+            return {}
+        records = [
+            read_json(p) for p in sorted(glob.glob(osp.join(self.root, 'teachers', '*.json')))
+        ]
+        records.append(self.teacher())
+        return {teacher_digest(r): r for r in records if identified(r)}
 
     def describe(self, path: Optional[str]) -> str:
         return osp.relpath(path, REPO) if path else ''
