@@ -108,6 +108,12 @@ def teacher_digest(teacher: dict) -> str:
     return (teacher.get('weights_sha256') or teacher['sha256'])[:16]
 
 
+def identified(teacher: Optional[dict]) -> bool:
+    """Whether a teacher record names a digest for :func:`teacher_digest` (test fixtures and
+    partial records may not)."""
+    return bool(teacher and (teacher.get('weights_sha256') or teacher.get('sha256')))
+
+
 def teacher_recipe(teacher: dict) -> Optional[str]:
     """Digest of what makes the teacher: its config resolved with its ``cfg_options`` (as
     ``train_reference`` trains it, or as a pretrained one is evaluated) and its data; unlike its

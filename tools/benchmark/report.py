@@ -16,6 +16,7 @@ from string import Template
 from typing import Dict, List, NamedTuple, Optional, Tuple
 
 from tools.benchmark import COMMAND
+from tools.benchmark.fingerprint import identified, teacher_digest, teacher_map
 from tools.benchmark.launcher import threads_per_process
 from tools.benchmark.methods import ABLATIONS, METHODS, PAIR, PAIRS, Method
 from tools.misc.machine import cpu_name
@@ -99,14 +100,13 @@ def paired_gain(runs: List[dict], student: Dict[int, float], t_map: float):
 
     Returns ``(gain, closed, seeds)``; ``(None, None, [])`` when no seed is shared.
     """
-    pairs = [(100 * r['metrics']['coco/bbox_mAP'], student[r['seed']]) for r in runs
-             if r['seed'] in student]
-    if not pairs:
+    shared = sorted(r['seed'] for r in runs if r['seed'] in student)
+    if not shared:
         return None, None, []
-    gain = sum(m - s for m, s in pairs) / len(pairs)
-    gap = t_map - sum(s for _, s in pairs) / len(pairs)
-    seeds = sorted(r['seed'] for r in runs if r['seed'] in student)
-    return gain, (gain / gap if gap > 0 else None), seeds
+    method = {r['seed']: 100 * r['metrics']['coco/bbox_mAP'] for r in runs}
+    gain = sum(method[s] - student[s] for s in shared) / len(shared)
+    gap = t_map - sum(student[s] for s in shared) / len(shared)
+    return gain, (gain / gap if gap > 0 else None), shared
 
 
 def teacher_instances(results: Dict[str, List[dict]],
@@ -116,8 +116,7 @@ def teacher_instances(results: Dict[str, List[dict]],
     there are several (``--teacher-match recipe`` keeps runs of a teacher retrained from the
     same recipe); empty for one. ``teacher``: the current record; ``known``: teacher records by
     weights digest (``Store.teachers``), whose mAP a run recorded without one takes."""
-    from tools.benchmark.fingerprint import teacher_map
-    current = (teacher.get('weights_sha256') or teacher.get('sha256') or '')[:16]
+    current = teacher_digest(teacher) if identified(teacher) else ''
     known = dict(known or {}, **{current: teacher})
     used: Dict[str, list] = {}
     for runs in results.values():

@@ -25,6 +25,8 @@ import os
 import os.path as osp
 from typing import Dict, Optional
 
+from tools.benchmark.fingerprint import identified, teacher_digest
+
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STORE_ROOT = osp.join(REPO, 'benchmarks')
 
@@ -46,11 +48,6 @@ def write_json(path: str, data: dict) -> None:
         json.dump(data, f, indent=2, sort_keys=True)
         f.write('\n')
     os.replace(tmp, path)
-
-
-def identified(teacher: Optional[dict]) -> bool:
-    """Whether a teacher record names its weights' digest (test fixtures may not)."""
-    return bool(teacher and (teacher.get('weights_sha256') or teacher.get('sha256')))
 
 
 class Store:
@@ -97,7 +94,6 @@ class Store:
         """Store ``record`` as the teacher; another teacher stored before is kept as
         ``teachers/<digest>.json``, since committed runs may have been distilled from it
         (``run_benchmark --teacher-match recipe``)."""
-        from tools.benchmark.fingerprint import teacher_digest
         old = self.teacher()
         if self.root and identified(old) and identified(record) and \
                 teacher_digest(old) != teacher_digest(record):
@@ -107,7 +103,6 @@ class Store:
     def teachers(self) -> Dict[str, dict]:
         """Every teacher record stored, the current one and earlier ones, by weights digest
         (``fingerprint.teacher_digest``)."""
-        from tools.benchmark.fingerprint import teacher_digest
         if not self.root:
             return {}
         records = [
