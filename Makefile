@@ -133,9 +133,9 @@ test: install
 demo: install
 	$(PY) -m tools.demo
 
-BENCH_PAIR := gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic
+BENCH_PAIR := gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160
 bench: install
-	$(PY) -m tools.benchmark.sweep --pair $(BENCH_PAIR) --grid 0.25 1 4 --step 4 --iters 400 \
+	$(PY) -m tools.benchmark.sweep --pair $(BENCH_PAIR) --grid 0.25 1 4 --step 4 --iters 800 \
 		-- --teacher-match recipe
 	$(PY) -m tools.benchmark.run_benchmark --pair $(BENCH_PAIR) --teacher-match recipe \
 		--tuned benchmarks/sweep_$(BENCH_PAIR)/chosen.json --ablation-seeds 0 1 2 $(BENCH_ARGS)

@@ -1,18 +1,22 @@
 """What the benchmark and the demo read back from a training run: the published teacher weights
 and mmengine's scalars logs."""
+import inspect
 import json
 import os
+import os.path as osp
 import subprocess
 import sys
 
 import pytest
 import torch
+from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.runner.checkpoint import save_checkpoint
 
-from tools.synthetic.train_reference import (COCO_METRICS, PUBLISHED_KEYS, data_fingerprint,
-                                             export_weights, last_val_metrics, prepare_data,
-                                             read_scalars, val_curve, weights_digest)
+from tid_mmdet.testing import generate_synthetic_coco
+from tools.synthetic.train_reference import (COCO_METRICS, PUBLISHED_KEYS, REPO, SYNTHETIC_DATA,
+                                             data_fingerprint, export_weights, last_val_metrics,
+                                             prepare_data, read_scalars, val_curve, weights_digest)
 
 
 @pytest.fixture
@@ -123,3 +127,33 @@ def test_data_of_other_datasets_must_be_made_first(tmp_path):
     before = data_fingerprint(str(tmp_path / 'other'))
     (tmp_path / 'other' / 'annotations' / 'instances_val.json').write_text('changed')
     assert data_fingerprint(str(tmp_path / 'other')) != before
+
+
+def test_each_synthetic_root_is_generated_with_its_own_image_size(tmp_path, monkeypatch):
+    """data/synthetic: the 256 px scenes; data/synthetic160: the same generator at 160 px (the
+    cheaper ImageNet-initialised pair's data)."""
+    calls = []
+
+    def generate(out_dir, **kwargs):
+        calls.append((out_dir, kwargs))
+        return dict(cached=True, train=dict(images=1), val=dict(images=1))
+
+    monkeypatch.setattr('tid_mmdet.testing.generate_synthetic_coco', generate)
+    for name in ('synthetic', 'synthetic160'):
+        prepare_data(str(tmp_path / name), quiet=True)
+    assert calls == [(str(tmp_path / 'synthetic'), {}),
+                     (str(tmp_path / 'synthetic160'), dict(img_size=160))]
+
+
+@pytest.mark.parametrize('dataset', ['synthetic_detection', 'synthetic160_detection'])
+def test_a_synthetic_dataset_config_reads_the_size_its_data_is_drawn_at(dataset):
+    cfg = Config.fromfile(osp.join(REPO, 'configs/_base_/datasets', dataset + '.py'))
+    root = osp.basename(osp.normpath(cfg.data_root))
+    size = SYNTHETIC_DATA[root].get(
+        'img_size',
+        inspect.signature(generate_synthetic_coco).parameters['img_size'].default)
+    for loader in (cfg.train_dataloader, cfg.val_dataloader, cfg.test_dataloader):
+        assert loader.dataset.data_root == cfg.data_root
+        assert [t['scale'] for t in loader.dataset.pipeline
+                if t['type'] == 'Resize'] == [(size, size)]
+    assert cfg.val_evaluator.ann_file == cfg.data_root + 'annotations/instances_val.json'

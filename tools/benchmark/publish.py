@@ -3,8 +3,9 @@
     python -m tools.benchmark.publish
 
 It reads the stores under ``benchmarks/`` (``store.py``): for each published pair (the
-ImageNet-initialised synthetic pair first, then the real-photo pair, then the two-stage pair
-that measures one TID design choice) the teacher record, every
+ImageNet-initialised synthetic pair first, then the real-photo pair, the two-stage pair that
+measures one TID design choice and the lead pair's first version at 256 px) the teacher record,
+every
 finished run and step cost (``benchmarks/bench_<pair>/``), the loss-weight sweep that tuned the
 methods (``benchmarks/sweep_<pair>/``) and the validation curves of the reference trainings
 (``benchmarks/references/``), and writes one report: per pair the curves that chose the
@@ -41,16 +42,19 @@ class Published(NamedTuple):
     # a pair that measures one design choice with the configs' own loss weights (no sweep, no
     # curves, no targets): what it measures, said in the report instead of the tuning
     purpose: Optional[str] = None
+    # said under the pair's title (e.g. why a pair is no longer the lead one)
+    note: Optional[str] = None
 
 
-LITE = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic'
+LITE = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160'  # the lead pair
+LITE256 = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic'  # its first version, at 256 px
 DEEPFOREST = 'gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest'
 TWO_STAGE = 'faster-rcnn-r50w32_faster-rcnn-r18w16_800it_synthetic'
 PUBLISHED = [
     Published(
         LITE, 'ImageNet-initialised synthetic pair',
-        ['gfl_lite2_fpn128_3200it_synthetic', 'gfl_lite0_fpn64_3200it_synthetic'], [
-            f'python -m tools.benchmark.sweep --pair {LITE} --grid 0.25 1 4 --step 4 --iters 400 '
+        ['gfl_lite2_fpn128_3200it_synthetic160', 'gfl_lite0_fpn64_3200it_synthetic160'], [
+            f'python -m tools.benchmark.sweep --pair {LITE} --grid 0.25 1 4 --step 4 --iters 800 '
             '-- --teacher-match recipe',
             f'python -m tools.benchmark.run_benchmark --pair {LITE} --teacher-match recipe --tuned '
             f'benchmarks/sweep_{LITE}/chosen.json --ablation-seeds 0 1 2'
@@ -78,6 +82,18 @@ PUBLISHED = [
         "the runs train shorter schedules than their configs' (`--teacher-iters`, `--iters`), "
         'so that the measurement fits one session on 2 cores; it compares the two TID variants '
         'with each other and with the student alone, not methods with each other.'),
+    Published(
+        LITE256,
+        'ImageNet-initialised synthetic pair at 256 px (the first version)',
+        ['gfl_lite2_fpn128_3200it_synthetic', 'gfl_lite0_fpn64_3200it_synthetic'], [
+            f'python -m tools.benchmark.sweep --pair {LITE256} --grid 0.25 1 4 --step 4 '
+            '--iters 400 -- --teacher-match recipe'
+        ],
+        note='The same detectors on the same scenes drawn at 256 px, the first version of the '
+        'lead pair. It was left because its student alone plateaued less than 5 mAP below the '
+        'teacher (the curves below; issue 14 asks for a clear gap of at least 5) while a step '
+        'cost several times the 160 px pair\'s, too much for a sweep, 3 seeds and the '
+        'ablations on 2 cores. Its first sweep runs are kept as they were measured.'),
 ]
 TITLES = {p.pair: p.title for p in PUBLISHED}
 
@@ -270,6 +286,8 @@ def pair_section(spec: Published) -> List[str]:
     """One pair's part of the report."""
     store = Store(osp.join(STORE_ROOT, f'bench_{spec.pair}'))
     lines = [f'## {spec.title}', '', PAIRS[spec.pair].label + '.', '']
+    if spec.note:
+        lines += [spec.note, '']
     lines += ['Made by:', ''] + [f'    {c}' for c in spec.commands] + ['']
     if spec.purpose:
         lines += [spec.purpose, '']

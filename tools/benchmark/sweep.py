@@ -1,8 +1,8 @@
 """Equal tuning for every method: sweep each one's overall loss weight on a log grid, on a tuning
 seed that the final table never scores, and choose the best.
 
-    python -m tools.benchmark.sweep --pair gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic \\
-        --iters 400 --seed 100
+    python -m tools.benchmark.sweep --pair gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160 \\
+        --iters 800 --seed 100
 
 For every method (default: all of the pair's but the student) each grid point is a variant of
 the method's config with one option, the **overall weight** of its distillation loss:

@@ -144,18 +144,24 @@ def export_weights(work_dir: str) -> str:
 
 
 DATA_ROOT = osp.join(REPO, 'data', 'synthetic')
+# the synthetic data roots under data/ and the generator's arguments that make each (the
+# defaults: 256 px scenes; ``synthetic160``: the same scenes drawn at 160 px, the cheaper
+# ImageNet-initialised pair's data)
+SYNTHETIC_DATA = {'synthetic': {}, 'synthetic160': dict(img_size=160)}
 
 
-def ensure_data(quiet: bool = False) -> None:
-    """Generate the synthetic data under ``data/synthetic`` with the generator's defaults (the
-    same as ``tools/dataset_converters/generate_synthetic_data.py``'s); returns at once when
-    it is already there."""
+def ensure_data(quiet: bool = False, data_root: str = DATA_ROOT) -> None:
+    """Generate the synthetic data of ``data_root`` (named as a key of :data:`SYNTHETIC_DATA`)
+    with its generator arguments (the same as
+    ``tools/dataset_converters/generate_synthetic_data.py --img-size ...``'s); returns at once
+    when it is already there."""
     from tid_mmdet.testing import generate_synthetic_coco
-    summary = generate_synthetic_coco(DATA_ROOT)
+    summary = generate_synthetic_coco(data_root,
+                                      **SYNTHETIC_DATA[osp.basename(osp.normpath(data_root))])
     if not quiet:
         state = 'already present' if summary['cached'] else f"written in {summary['seconds']} s"
         print(
-            f"synthetic data in {osp.relpath(DATA_ROOT, REPO)} ({state}): "
+            f"synthetic data in {osp.relpath(data_root, REPO)} ({state}): "
             f"{summary['train']['images']} train / {summary['val']['images']} val images",
             flush=True)
 
@@ -177,10 +183,11 @@ def data_root_of(config: str) -> str:
 
 
 def prepare_data(data_root: str = DATA_ROOT, quiet: bool = False) -> None:
-    """Generate the synthetic data when ``data_root`` is its root; any other dataset must be
+    """Generate the synthetic data when ``data_root`` is named as one of its roots
+    (:data:`SYNTHETIC_DATA`: ``.../synthetic``, ``.../synthetic160``); any other dataset must be
     there already (an error says how to make it)."""
-    if osp.normpath(data_root) == osp.normpath(DATA_ROOT):
-        ensure_data(quiet=quiet)
+    if osp.basename(osp.normpath(data_root)) in SYNTHETIC_DATA:
+        ensure_data(quiet=quiet, data_root=data_root)
         return
     if not glob.glob(osp.join(data_root, 'annotations', '*.json')):
         name = osp.basename(osp.normpath(data_root))
