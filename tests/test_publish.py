@@ -97,8 +97,8 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert 'TID + CrossKD 64.0 vs the best other method (TID, 62.0): beats all' in text
     assert 'TID step: 1.03x (student step + teacher forward); target <= 1.05: met' in text
     assert "TID peak memory 1.17 GB, 1.20x FGD's; target <= 1.1x: NOT met" in text
-    assert '* benchmark: 16 runs, 8.0 h of training wall time in all (2 at a time x 1 thread(s); ' \
-        'Some CPU).' in text
+    assert '* benchmark: 16 runs, 8.0 h of training wall time in all (1.12 s per iteration ' \
+        'with validation; 2 at a time x 1 thread(s); Some CPU).' in text
     assert '| iteration | 400 | 800 |' in text
     assert '| mAP | 40.0 | 50.0 |' in text
     assert 'Plateau (the first point within 0.5 mAP of the best): iteration 800.' in text
@@ -123,6 +123,19 @@ def test_the_first_256px_pair_is_kept_below_with_why_it_was_left(store_root, tmp
     assert 'It was left because its student alone plateaued less than 5 mAP below' in section
     assert f'--pair {publish.LITE256} --grid' in section and 'No sweep yet.' in section
     assert '| TID | 62.0 ± 0.5 |' not in section  # the lead pair's runs stay in its section
+
+
+def test_a_sweep_in_progress_shows_its_stored_points_and_chooses_nothing(store_root, tmp_path):
+    sweep = Store(str(store_root / f'sweep_{PAIR}'))
+    sweep.save_run('student', 100, result('student', 100, 36.6))
+    sweep.save_run('tid@x4', 100, result('tid@x4', 100, 41.8))
+    section = section_of(
+        open(publish.write(str(tmp_path / 'b.md'))).read(),
+        '## ImageNet-initialised synthetic pair\n')
+    assert 'Sweep in progress (nothing chosen yet)' in section and 'No sweep yet.' not in section
+    for row in ('| student | 100 | 1600 | 36.6 |', '| tid@x4 | 100 | 1600 | 41.8 |'):
+        assert row in section
+    assert 'bracketed' not in section
 
 
 def test_the_plateau_is_the_first_point_near_the_best():
