@@ -91,9 +91,10 @@ PUBLISHED = [
         note='The same detectors on the same scenes drawn at 256 px, the first version of the '
         'lead pair. It was left because its student alone plateaued less than 5 mAP below the '
         'teacher (the curves below; issue 14 asks for a clear gap of at least 5) and its runs '
-        'were too slow for a sweep, 3 seeds and the ablations on 2 cores (seconds per '
-        'iteration: "Compute so far" here and in the 160 px section). Its first sweep runs are '
-        'kept as they were measured.'),
+        'were too slow for a sweep, 3 seeds and the ablations on 2 cores (its seconds per '
+        'iteration are under "Compute so far"; they were measured on another processor than '
+        "the 160 px pair's, so compare them with care). Its first sweep runs are kept as they "
+        'were measured.'),
 ]
 TITLES = {p.pair: p.title for p in PUBLISHED}
 
