@@ -112,8 +112,7 @@ BASELINES = ('fgd', 'crosskd', 'tbd', 'pkd', 'ld')
 
 def seeds_in(store: Store, name: str) -> List[int]:
     """The seeds of a method's committed runs."""
-    found = glob.glob(osp.join(store.root, 'runs', name, 'seed*.json'))
-    return sorted(int(osp.basename(p)[4:-5]) for p in found)
+    return [seed for method, seed, _ in store.runs() if method == name]
 
 
 def load(store: Store, names: List[str], seeds: Optional[List[int]] = None) -> Dict[str, list]:
@@ -163,16 +162,15 @@ def sweep_in_progress(pair: str) -> List[str]:
     """Before ``sweep.py`` has written its table and choices: the grid points stored so far
     (runs/<method>@x<factor>/seed<N>.json), so that a sweep spread over sessions shows where it
     stands; nothing is chosen from them."""
-    paths = sorted(glob.glob(osp.join(STORE_ROOT, f'sweep_{pair}', 'runs', '*', 'seed*.json')))
-    if not paths:
+    runs = Store(osp.join(STORE_ROOT, f'sweep_{pair}')).runs()
+    if not runs:
         return ['No sweep yet.', '']
     lines = [
         'Sweep in progress (nothing chosen yet): the grid points stored so far, COCO mAP x 100.',
         '', '| run | seed | iterations | mAP |', '|---|---|---|---|'
     ]
-    for path in paths:
-        run = read_json(path)
-        lines.append(f"| {osp.basename(osp.dirname(path))} | {run['seed']} | "
+    for name, _, run in runs:
+        lines.append(f"| {name} | {run['seed']} | "
                      f"{run.get('iters', '?')} | {100 * run['metrics']['coco/bbox_mAP']:.1f} |")
     return lines + ['']
 
@@ -288,8 +286,7 @@ def ranking(pair: str, summary: dict) -> List[str]:
 def compute_used(store: Store, label: str) -> str:
     """How much training the committed runs of a store took: their number, summed wall time,
     seconds per iteration, how they ran and on which processor (as recorded by each run)."""
-    paths = glob.glob(osp.join(store.root, 'runs', '*', 'seed*.json'))
-    runs = [read_json(p) for p in paths]
+    runs = [run for _, _, run in store.runs()]
     if not runs:
         return ''
     hours = sum(r.get('wall_s', 0.0) for r in runs) / 3600

@@ -23,7 +23,7 @@ import glob
 import json
 import os
 import os.path as osp
-from typing import Dict, Optional
+from typing import Dict, List, Optional, Tuple
 
 from tools.benchmark.fingerprint import identified, teacher_digest
 
@@ -99,6 +99,15 @@ class Store:
                 teacher_digest(old) != teacher_digest(record):
             self._write(osp.join(self.root, 'teachers', f'{teacher_digest(old)}.json'), old)
         self._write(self.teacher_path(), record)
+
+    def runs(self) -> List[Tuple[str, int, dict]]:
+        """Every stored run as (method, seed, record), sorted by method and seed."""
+        if not self.root:
+            return []
+        found = []
+        for path in glob.glob(osp.join(self.root, 'runs', '*', 'seed*.json')):
+            found.append((osp.basename(osp.dirname(path)), int(osp.basename(path)[4:-5]), path))
+        return [(method, seed, read_json(path)) for method, seed, path in sorted(found)]
 
     def teachers(self) -> Dict[str, dict]:
         """Every teacher record stored, the current one and earlier ones, by weights digest
