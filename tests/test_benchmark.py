@@ -449,10 +449,8 @@ def test_report_only_without_any_record_says_what_to_run(tmp_path):
 
 def test_the_default_full_run_commits_to_benchmarks(tmp_path):
     assert parse_args([]).store == osp.join(REPO, 'benchmarks', 'bench')
-    assert parse_args(['--pair',
-                       'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic']).store == osp.join(
-                           REPO, 'benchmarks',
-                           'bench_gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic')
+    pair = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160'
+    assert parse_args(['--pair', pair]).store == osp.join(REPO, 'benchmarks', f'bench_{pair}')
     assert parse_args(['--quick']).store is None
     assert parse_args(['--out-dir', str(tmp_path)]).store is None
     assert parse_args(['--no-store']).store is None

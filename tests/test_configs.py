@@ -37,7 +37,6 @@ ABLATIONS = {
 
 PAIRS = ('gfl-r50w32_gfl-r18w16_800it_synthetic',
          'gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160',
-         'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic',
          'gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest')
 
 

@@ -1,10 +1,13 @@
 """docs/benchmarks.md from committed results alone (``tools/benchmark/publish.py``): the tables
 and the target verdicts come from the stored numbers, a pair without results says what to run."""
+import glob
 import os.path as osp
+import subprocess
 
 import pytest
 
 from tools.benchmark import publish
+from tools.benchmark.methods import PAIRS
 from tools.benchmark.report import METRICS
 from tools.benchmark.store import REPO, STORE_ROOT, Store, read_json, write_json
 
@@ -123,6 +126,36 @@ def test_the_first_256px_pair_is_kept_below_with_why_it_was_left(store_root, tmp
     assert 'It was left because its student alone plateaued less than 5 mAP below' in section
     assert f'--pair {publish.LITE256} --grid' in section and 'No sweep yet.' in section
     assert '| TID | 62.0 ± 0.5 |' not in section  # the lead pair's runs stay in its section
+    # its configs are gone: its commands say where they run, its label comes from the report
+    assert 'Made by (at commit b7054af, the last with its configs: `git checkout b7054af`):' \
+        in section and 'GFL EfficientNet-Lite2 teacher -> GFL Lite0 student' in section
+
+
+def has_full_history():
+    """Whether the checkout has git history to look commits up in (not a shallow clone or an
+    unpacked archive)."""
+    proc = subprocess.run(['git', 'rev-parse', '--is-shallow-repository'],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True)
+    return proc.returncode == 0 and proc.stdout.strip() == 'false'
+
+
+def test_a_pair_is_published_with_its_configs_or_with_the_commit_that_had_them():
+    for spec in publish.PUBLISHED:
+        has_configs = bool(
+            glob.glob(osp.join(REPO, 'configs', '_base_', 'pairs', f'{spec.pair}.py')))
+        assert has_configs == (spec.pair in PAIRS) == (spec.retired_at is None), spec.pair
+        if spec.retired_at:
+            assert spec.label, spec.pair
+            if not has_full_history():
+                continue
+            # the commit exists and has the configs its commands need
+            proc = subprocess.run(
+                ['git', 'cat-file', '-e', f'{spec.retired_at}:configs/_base_/pairs/{spec.pair}.py'],
+                cwd=REPO,
+                capture_output=True)
+            assert proc.returncode == 0, (spec.pair, proc.stderr)
 
 
 def test_a_sweep_in_progress_shows_its_stored_points_and_chooses_nothing(store_root, tmp_path):
@@ -183,13 +216,12 @@ def test_the_two_stage_pair_reports_its_design_choice_not_targets(store_root, tm
 
 
 @pytest.mark.parametrize(
-    'published', [p for p in publish.PUBLISHED if p.curves], ids=lambda p: p.pair)
+    'published', [p for p in publish.PUBLISHED if p.curves and not p.retired_at],
+    ids=lambda p: p.pair)
 def test_each_pair_trains_the_schedule_its_student_curve_chose(published):
     """Issue 14: the student schedule is the plateau of the committed student-alone curve (the
     rule the report states); a pair whose curve is not committed yet is skipped."""
     from mmengine.config import Config
-
-    from tools.benchmark.methods import PAIRS
     record = read_json(osp.join(STORE_ROOT, 'references', f'{published.curves[1]}.json'))
     if record is None:
         pytest.skip(f'no committed student-alone curve for {published.pair} yet')

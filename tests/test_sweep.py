@@ -11,7 +11,7 @@ import pytest
 from tools.benchmark.sweep import best_factor, needs_extension, variant, weight_option
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PAIR = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic'
+PAIR = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160'
 
 
 def run(module, args):

@@ -42,13 +42,6 @@ PAIRS = OrderedDict([
          'synthetic scenes at 160 px, GFL EfficientNet-Lite2 teacher -> GFL Lite0 student, '
          'ImageNet weights',
          data_root='data/synthetic160')),
-    # its first version, on the 256 px scenes (docs/benchmarks.md says why it was left)
-    ('gfl-lite2-fpn128_gfl-lite0-fpn64_2800it_synthetic',
-     Pair(
-         'configs/synthetic/gfl_lite2_fpn128_3200it_synthetic.py',
-         'configs/synthetic/gfl_lite0_fpn64_2800it_synthetic.py',
-         'synthetic scenes, GFL EfficientNet-Lite2 teacher -> GFL Lite0 student, ImageNet '
-         'weights')),
     # the two-stage pair: TID on the RPN
     ('faster-rcnn-r50w32_faster-rcnn-r18w16_800it_synthetic',
      Pair('configs/synthetic/faster-rcnn_r50w32_fpn96_3200it_synthetic.py',

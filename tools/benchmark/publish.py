@@ -43,6 +43,10 @@ class Published(NamedTuple):
     purpose: Optional[str] = None
     # said under the pair's title (e.g. why a pair is no longer the lead one)
     note: Optional[str] = None
+    # a pair whose configs were removed: the last commit that has them (its commands run
+    # there) and its description (``PAIRS`` no longer knows it)
+    retired_at: Optional[str] = None
+    label: Optional[str] = None
 
 
 LITE = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160'  # the lead pair
@@ -94,7 +98,11 @@ PUBLISHED = [
         'were too slow for a sweep, 3 seeds and the ablations on 2 cores (its seconds per '
         'iteration are under "Compute so far"; they were measured on another processor than '
         "the 160 px pair's, so compare them with care). Its first sweep runs are kept as they "
-        'were measured.'),
+        'were measured; its configs were then removed (the 160 px pair has the same ones with '
+        'other data and schedule).',
+        retired_at='b7054af',
+        label='synthetic scenes, GFL EfficientNet-Lite2 teacher -> GFL Lite0 student, ImageNet '
+        'weights'),
 ]
 TITLES = {p.pair: p.title for p in PUBLISHED}
 
@@ -306,10 +314,13 @@ def compute_used(store: Store, label: str) -> str:
 def pair_section(spec: Published) -> List[str]:
     """One pair's part of the report."""
     store = Store(osp.join(STORE_ROOT, f'bench_{spec.pair}'))
-    lines = [f'## {spec.title}', '', PAIRS[spec.pair].label + '.', '']
+    label = spec.label or PAIRS[spec.pair].label
+    lines = [f'## {spec.title}', '', label + '.', '']
     if spec.note:
         lines += [spec.note, '']
-    lines += ['Made by:', ''] + [f'    {c}' for c in spec.commands] + ['']
+    made_by = f'Made by (at commit {spec.retired_at}, the last with its configs: `git checkout ' \
+        f'{spec.retired_at}`):' if spec.retired_at else 'Made by:'
+    lines += [made_by, ''] + [f'    {c}' for c in spec.commands] + ['']
     if spec.purpose:
         lines += [spec.purpose, '']
     else:
