@@ -69,7 +69,8 @@ def test_a_toy_sweep_extends_its_grid_and_records_the_choice(tmp_path):
     table = (store / 'sweep.md').read_text()
     assert '| tid | `model.distiller.loss_weight` |' in table and '**' in table
 
-    # the final benchmark applies the choice to TID and to TID's ablations, not to the student
+    # the final benchmark applies the choice to TID and to TID's ablations, not to the student;
+    # the FGD form (FGD's loss and weights, TID's masks) takes FGD's choice
     chosen['chosen']['tid']['option'] = 'model.distiller.loss_weight=2'
     (store / 'chosen.json').write_text(json.dumps(chosen))
     proc = run('tools.benchmark.run_benchmark', [
@@ -82,8 +83,19 @@ def test_a_toy_sweep_extends_its_grid_and_records_the_choice(tmp_path):
     assert 'model.distiller.loss_weight=2' in lines['tid seed 0']
     assert 'model.distiller.loss_weight=2' in lines['tid-keyonly seed 0']
     assert 'loss_weight' not in lines['student seed 0'] + lines['fgd seed 0']
-    assert 'loss_weight' not in lines['tid-fgdform seed 0']  # FGD-scale weights of its own
+    assert 'loss_weight' not in lines['tid-fgdform seed 0']  # FGD not swept: the config's
     assert "the sweep's choice for tid is not bracketed" in proc.stdout  # said, not hidden
+    chosen['chosen']['fgd'] = dict(tid, option='model.distiller.loss_weight=0.0625')
+    (store / 'chosen.json').write_text(json.dumps(chosen))
+    proc = run('tools.benchmark.run_benchmark', [
+        '--pair', PAIR, '--methods', 'tid', 'tid-fgdform', 'fgd', '--seeds', '0', '--tuned',
+        str(store / 'chosen.json'), '--dry-run'
+    ])
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    lines = dict(ln.split(': ', 1) for ln in proc.stdout.splitlines() if ' seed 0: ' in ln)
+    assert 'model.distiller.loss_weight=0.0625' in lines['fgd seed 0']
+    assert 'model.distiller.loss_weight=0.0625' in lines['tid-fgdform seed 0']
+    assert 'model.distiller.loss_weight=2' in lines['tid seed 0']
 
 
 def test_a_missing_choice_says_what_to_run(tmp_path):

@@ -89,11 +89,13 @@ ABLATION_CONFIGS = OrderedDict([
     # region weights: the low-value region not attenuated (the default before issue 13) / none
     ('tid-regions211', 'configs/tid/ablations/tid-regions211_{pair}.py'),
     ('tid-noregions', 'configs/tid/ablations/tid-noregions_{pair}.py'),
-    # loss form: TID's regions in FGD's raw-feature loss, with FGD-scale weights of its own
+    # loss form: TID's regions in FGD's raw-feature loss, with FGD's weights (tuned as FGD)
     ('tid-fgdform', 'configs/tid/ablations/tid-fgdform_{pair}.py'),
 ])
-# ablations whose loss has weights of its own scale: a sweep's choice for TID does not apply
-OWN_WEIGHTS = ('tid-fgdform', )
+# ablations tuned as another method (``run_benchmark --tuned``): the FGD form has FGD's loss and
+# FGD's weights (alpha, beta, gamma), so it takes FGD's sweep choice and the two differ by their
+# masks alone; every other ablation takes TID's, so that it differs from TID by its switch alone
+TUNED_AS = {'tid-fgdform': 'fgd'}
 # selectable, not run by default
 EXTRA_CONFIGS = OrderedDict([
     ('fgd-initstudent', 'configs/fgd/fgd-initstudent_{pair}.py'),

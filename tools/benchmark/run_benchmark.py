@@ -43,8 +43,8 @@ from tools.benchmark.fingerprint import (TEACHER_MATCH, code_digest, commit, com
                                          run_fingerprint, with_teacher_recipe)
 from tools.benchmark.launcher import (add_launcher_options, check_launcher, launch,
                                       threads_per_process)
-from tools.benchmark.methods import (ABLATIONS, DEFAULT, OWN_WEIGHTS, PAIR, PAIRS, Method,
-                                     catalogue, pretrained_checkpoint, resolve)
+from tools.benchmark.methods import (ABLATIONS, DEFAULT, PAIR, PAIRS, TUNED_AS, Method, catalogue,
+                                     pretrained_checkpoint, resolve)
 from tools.benchmark.report import write_report
 from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 from tools.misc.machine import cpu_name
@@ -834,16 +834,16 @@ def dry_run(methods: List[Method], args) -> None:
 
 def with_tuned_weights(methods: List[Method], tuned: Optional[str]) -> List[Method]:
     """Each method with the option its sweep chose (``--tuned``); TID's ablations take TID's,
-    so that they differ from TID by their switch alone, except those whose loss has weights of
-    its own scale (:data:`OWN_WEIGHTS`: the FGD form)."""
+    so that they differ from TID by their switch alone, except those tuned as another method
+    (:data:`TUNED_AS`: the FGD form takes FGD's); nothing chosen for it: the config's weights."""
     if not tuned:
         return methods
     from tools.benchmark.sweep import tuned_options
     chosen = tuned_options(tuned)
     out = []
     for m in methods:
-        base = m.name if m.name in chosen else 'tid' if m.name in ABLATIONS and \
-            m.name not in OWN_WEIGHTS else None
+        base = m.name if m.name in chosen else TUNED_AS.get(m.name,
+                                                            'tid' if m.name in ABLATIONS else None)
         extra = chosen.get(base, []) if m.name != 'student' else []
         out.append(m._replace(options=extra + list(m.options)))
     return out
