@@ -10,7 +10,8 @@ from pycocotools.coco import COCO
 from pycocotools.cocoeval import COCOeval
 
 from tid_mmdet.evaluation import bootstrap as bootstrap_module
-from tid_mmdet.evaluation.bootstrap import ImageBootstrap, bootstrap_map, bootstrap_map_difference
+from tid_mmdet.evaluation.bootstrap import (ImageBootstrap, bootstrap_map, bootstrap_map_difference,
+                                            bootstrap_pair)
 from tools.analysis_tools import bootstrap_map as cli
 
 
@@ -163,6 +164,18 @@ def test_paired_difference(toy):
     assert better['map_a'] == pytest.approx(1.0) and better['map_b'] == boot.map
     assert better['diff'] == better['map_a'] - better['map_b']
     assert 0 < better['low'] <= better['diff'] <= better['high'] and better['p_le_0'] == 0
+
+
+def test_one_set_of_resamples_gives_what_each_function_gives_alone(toy):
+    """bootstrap_pair scores each model once per resample (the benchmark's per-run bootstrap):
+    its three results equal the single functions' with the same seed."""
+    gt, dets, _ = toy
+    other = dets[::2]
+    pair = bootstrap_pair(gt, dets, other, n_boot=60, seed=3)
+    assert pair['a'] == bootstrap_map(gt, dets, n_boot=60, seed=3)
+    assert pair['b'] == bootstrap_map(gt, other, n_boot=60, seed=3)
+    assert pair['a_minus_b'] == bootstrap_map_difference(gt, dets, other, n_boot=60, seed=3)
+    assert pair['a_minus_b']['low'] < pair['a_minus_b']['diff'] < pair['a_minus_b']['high']
 
 
 def test_inputs_and_errors(toy, tmp_path):

@@ -227,20 +227,45 @@ def bootstrap_map_difference(coco_gt: GroundTruth,
         ``low``, ``high`` of the resampled differences, ``p_le_0`` (share of resampled
         differences <= 0), ``n_boot``, ``n_valid``, ``n_images``, ``alpha``, ``seed``, ``iou_thr``.
     """
+    return bootstrap_pair(coco_gt, detections_a, detections_b, n_boot, seed, alpha, iou_thr,
+                          max_dets)['a_minus_b']
+
+
+def bootstrap_pair(coco_gt: GroundTruth,
+                   detections_a: Detections,
+                   detections_b: Detections,
+                   n_boot: int = 1000,
+                   seed: int = 0,
+                   alpha: float = 0.05,
+                   iou_thr: Optional[float] = None,
+                   max_dets: int = 100) -> Dict[str, Dict]:
+    """:func:`bootstrap_map` of ``a`` and of ``b`` and :func:`bootstrap_map_difference` of
+    ``a - b``, from one set of resamples: each model's mAP is computed once per resample (the
+    three results are those of the three functions called alone with the same seed).
+
+    Returns:
+        dict: ``a``, ``b`` (as :func:`bootstrap_map`) and ``a_minus_b`` (as
+        :func:`bootstrap_map_difference`).
+    """
     if n_boot < 1 or not 0 < alpha < 1:
         raise ValueError(f'need n_boot >= 1 and 0 < alpha < 1 (got {n_boot}, {alpha})')
     gt = load_gt(coco_gt)
     boot_a = ImageBootstrap(gt, detections_a, iou_thr, max_dets)
     boot_b = ImageBootstrap(gt, detections_b, iou_thr, max_dets)
-    diffs = boot_a.resample(n_boot, seed) - boot_b.resample(n_boot, seed)
-    result = dict(diff=boot_a.map - boot_b.map, map_a=boot_a.map, map_b=boot_b.map)
-    result.update(_interval(diffs, alpha))
+    maps_a, maps_b = boot_a.resample(n_boot, seed), boot_b.resample(n_boot, seed)
+    common = dict(
+        n_boot=n_boot, n_images=boot_a.num_images, alpha=alpha, seed=seed, iou_thr=iou_thr)
+    out = {
+        name: dict(map=boot.map, **_interval(maps, alpha), **common)
+        for name, boot, maps in (('a', boot_a, maps_a), ('b', boot_b, maps_b))
+    }
+    diffs = maps_a - maps_b
     valid = diffs[~np.isnan(diffs)]
-    result.update(
+    out['a_minus_b'] = dict(
+        diff=boot_a.map - boot_b.map,
+        map_a=boot_a.map,
+        map_b=boot_b.map,
+        **_interval(diffs, alpha),
         p_le_0=float((valid <= 0).mean()),
-        n_boot=n_boot,
-        n_images=boot_a.num_images,
-        alpha=alpha,
-        seed=seed,
-        iou_thr=iou_thr)
-    return result
+        **common)
+    return out

@@ -12,7 +12,7 @@ import json
 import os.path as osp
 from typing import Optional, Sequence
 
-from tid_mmdet.evaluation.bootstrap import bootstrap_map, bootstrap_map_difference, load_gt
+from tid_mmdet.evaluation.bootstrap import bootstrap_map, bootstrap_pair, load_gt
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
@@ -44,10 +44,10 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         iou_thr=args.iou_thr,
         max_dets=args.max_dets)
     gt = load_gt(args.ann_file)
-    out = dict(a=bootstrap_map(gt, args.results, **kwargs))
-    if args.results_b:
-        out['b'] = bootstrap_map(gt, args.results_b, **kwargs)
-        out['a_minus_b'] = bootstrap_map_difference(gt, args.results, args.results_b, **kwargs)
+    if args.results_b:  # a, b and a - b from one set of resamples
+        out = bootstrap_pair(gt, args.results, args.results_b, **kwargs)
+    else:
+        out = dict(a=bootstrap_map(gt, args.results, **kwargs))
     print(json.dumps(out, indent=2))
 
 

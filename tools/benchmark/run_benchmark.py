@@ -26,6 +26,7 @@ and the whole benchmark's. ``--report-only`` rewrites the report from results.
 """
 import argparse
 import hashlib
+import json
 import os
 import os.path as osp
 import re
@@ -399,20 +400,34 @@ def val_ann_file(method: Method) -> str:
 def bootstrap_of(method: Method, seed: int, args, n_boot: int = 1000) -> dict:
     """Percentile-bootstrap intervals (images resampled; ``tid_mmdet.evaluation.bootstrap``) of
     the run's mAP and, paired on the same resamples, of its gain over the student alone of the
-    same seed when that run's detections are here. Empty when the run validated a subset."""
-    from tid_mmdet.evaluation.bootstrap import bootstrap_map, bootstrap_map_difference
+    same seed when that run's detections are here. Empty when the run validated a subset.
+
+    Computed by ``tools/analysis_tools/bootstrap_map.py`` in a process of its own (one thread):
+    two lanes that finish together then use both cores, not one interpreter's lock."""
     dets = detections_prefix(args, method.name, seed) + '.bbox.json'
     if args.val_images or not osp.isfile(dets):
         return {}
-    ann = val_ann_file(method)
-    keep = ('map', 'low', 'high', 'std', 'n_boot', 'n_images', 'alpha')
-    out = dict(bootstrap={k: v for k, v in bootstrap_map(ann, dets, n_boot).items() if k in keep})
     student = detections_prefix(args, 'student', seed) + '.bbox.json'
-    if method.name != 'student' and osp.isfile(student):
-        diff = bootstrap_map_difference(ann, dets, student, n_boot)
+    paired = method.name != 'student' and osp.isfile(student)
+    cmd = [
+        sys.executable,
+        osp.join(REPO, 'tools', 'analysis_tools', 'bootstrap_map.py'),
+        val_ann_file(method), dets
+    ] + ([student] if paired else []) + ['--n-boot', str(n_boot)]
+    env = dict(os.environ, OMP_NUM_THREADS='1', MKL_NUM_THREADS='1')
+    env['PYTHONPATH'] = os.pathsep.join(p for p in (REPO, env.get('PYTHONPATH')) if p)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env)
+    if proc.returncode != 0:
+        raise SystemExit(f'{method.name} seed {seed}: the bootstrap of its detections failed '
+                         f'({shlex.join(cmd)}):\n{proc.stderr[-2000:]}')
+    boot = json.loads(proc.stdout)
+    keep = ('map', 'low', 'high', 'std', 'n_boot', 'n_images', 'alpha')
+    out = dict(bootstrap={k: v for k, v in boot['a'].items() if k in keep})
+    if paired:
         out['bootstrap_gain'] = {
             k: v
-            for k, v in diff.items() if k in ('diff', 'low', 'high', 'std', 'p_le_0', 'n_boot')
+            for k, v in boot['a_minus_b'].items()
+            if k in ('diff', 'low', 'high', 'std', 'p_le_0', 'n_boot')
         }
     return out
 
