@@ -540,3 +540,19 @@ def test_student_alone_configs_train_no_teacher():
         methods = resolve(['tid'], ['student2=student:train_cfg.max_iters=2'], pair)
         kinds = {m.name: m.is_distillation for m in methods}
         assert kinds == dict(student=False, tid=True, student2=False), (pair, kinds)
+
+
+def test_a_run_knows_the_iteration_it_resumes_from(tmp_path):
+    """mmengine's ``last_checkpoint`` names the checkpoint a resumed run starts from: its wall
+    time then covers the iterations after it (``store.timed_iters``)."""
+    from tools.benchmark.run_benchmark import resumed_at
+    from tools.benchmark.store import timed_iters
+    assert resumed_at(str(tmp_path)) == 0  # a fresh run
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'iter_600.pth'))
+    assert resumed_at(str(tmp_path)) == 600
+    (tmp_path / 'last_checkpoint').write_text(str(tmp_path / 'epoch_3.pth'))
+    assert resumed_at(str(tmp_path)) is None  # epochs: the iteration is not in the name
+    assert timed_iters(dict(iters=800, resumed_at=600)) == 200
+    assert timed_iters(dict(iters=800)) == 800  # runs stored before the field: not resumed
+    assert timed_iters(dict(iters=800, resumed_at=None)) is None
+    assert timed_iters(dict(iters=800, resumed_at=800)) is None  # resumed after its training

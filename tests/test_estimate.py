@@ -4,8 +4,8 @@ from tools.benchmark.estimate import plan_summary, rates
 from tools.benchmark.store import Store
 
 
-def stored(store, name, seed, wall_s, iters, cpu='Some CPU'):
-    store.save_run(name, seed, dict(wall_s=wall_s, iters=iters, cpu=cpu, threads=1))
+def stored(store, name, seed, wall_s, iters, cpu='Some CPU', **more):
+    store.save_run(name, seed, dict(wall_s=wall_s, iters=iters, cpu=cpu, threads=1, **more))
 
 
 def test_rates_per_method_and_for_every_distillation_run(tmp_path):
@@ -18,6 +18,17 @@ def test_rates_per_method_and_for_every_distillation_run(tmp_path):
     assert found['tbd'][:2] == (3.0, 2) and found['fgd'][:2] == (1.0, 1)
     assert found['*'][:2] == (7 / 3, 3)  # the student alone is no distillation run
     assert found['student'][0] == 0.5 and found['tbd'][2] == 'Some CPU x 1'
+
+
+def test_a_resumed_run_is_timed_over_the_iterations_after_its_checkpoint(tmp_path):
+    """A run interrupted and resumed from iteration 600 records the wall time of its last part:
+    its rate is that time over the 200 iterations it covers, not over all 800."""
+    store = Store(str(tmp_path))
+    stored(store, 'tid', 0, 400.0, 800, resumed_at=600)  # 2 s/it
+    stored(store, 'tid', 1, 800.0, 800, resumed_at=0)  # 1 s/it
+    stored(store, 'fgd', 0, 100.0, 800, resumed_at=None)  # from an epoch checkpoint: unknown
+    found = rates([store.root])
+    assert found['tid'][:2] == (1.5, 2) and 'fgd' not in found
 
 
 def test_the_plan_counts_stored_runs_apart_and_estimates_the_rest(tmp_path):

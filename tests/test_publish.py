@@ -270,3 +270,16 @@ def test_the_gain_pairs_seeds_the_method_and_the_student_share():
         [Method('student', 'x.py', []), Method('tid', 'y.py', [])], results, {}, teacher)
     assert summary['rows']['tid']['gain'] == pytest.approx(5.0)
     assert '| 5.0 |' in table(['student', 'tid'], summary)[4]
+
+
+def test_resumed_runs_are_timed_from_where_they_resumed(store_root):
+    """A run interrupted (e.g. at the end of a session) and resumed records the wall time of its
+    last part only: seconds per iteration divide it by the iterations it covers, and the line
+    says how many runs were resumed."""
+    store = Store(str(store_root / 'sweep_x'))
+    store.save_run('tid@x1', 100, dict(result('tid@x1', 100, 40.0), wall_s=300.0, resumed_at=1400))
+    store.save_run('student', 100, dict(result('student', 100, 36.0), wall_s=1600.0))
+    line = publish.compute_used(store, 'sweep')
+    # (300 + 1600) s over (200 + 1600) iterations
+    assert '(1.06 s per iteration with validation; 1 of them resumed after an interruption, ' \
+        'timed from there;' in line

@@ -14,7 +14,7 @@ import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Optional, Tuple
 
-from tools.benchmark.store import STORE_ROOT, Store, read_json
+from tools.benchmark.store import STORE_ROOT, Store, read_json, timed_iters
 
 Rate = Tuple[float, int, str]  # seconds per iteration, runs averaged, 'processor x threads'
 
@@ -25,9 +25,9 @@ def rates(roots: List[str]) -> Dict[str, Rate]:
     for root in roots:
         for path in glob.glob(osp.join(root, 'runs', '*', 'seed*.json')):
             run = read_json(path)
-            if run.get('wall_s') and run.get('iters'):
+            if run.get('wall_s') and timed_iters(run):
                 name = osp.basename(osp.dirname(path)).split('@')[0]
-                samples[name].append((run['wall_s'] / run['iters'],
+                samples[name].append((run['wall_s'] / timed_iters(run),
                                       f"{run.get('cpu', '?')} x {run.get('threads', '?')}"))
     out = {}
     for name, found in samples.items():

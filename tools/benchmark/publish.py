@@ -22,7 +22,7 @@ from typing import Dict, List, NamedTuple, Optional
 
 from tools.benchmark.methods import ABLATIONS, LABELS, PAIRS, Method, catalogue
 from tools.benchmark.report import fmt, mean_std, summarize, table, teacher_instances
-from tools.benchmark.store import STORE_ROOT, Store, read_json
+from tools.benchmark.store import STORE_ROOT, Store, read_json, timed_iters
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DOC = osp.join(REPO, 'docs', 'benchmarks.md')
@@ -298,11 +298,14 @@ def compute_used(store: Store, label: str) -> str:
     if not runs:
         return ''
     hours = sum(r.get('wall_s', 0.0) for r in runs) / 3600
-    timed = [r for r in runs if r.get('wall_s') and r.get('iters')]
+    timed = [r for r in runs if r.get('wall_s') and timed_iters(r)]
     per_iter = [
-        f"{sum(r['wall_s'] for r in timed) / sum(r['iters'] for r in timed):.2f} s per "
+        f"{sum(r['wall_s'] for r in timed) / sum(timed_iters(r) for r in timed):.2f} s per "
         'iteration with validation'
     ] if timed else []
+    resumed = sum(1 for r in runs if r.get('resumed_at', 0) != 0)
+    if resumed:  # their wall time covers the part after the last interruption only
+        per_iter.append(f'{resumed} of them resumed after an interruption, timed from there')
     cpus = sorted({r.get('cpu', 'processor not recorded') for r in runs})
     ways = sorted(
         {f"{r.get('jobs', '?')} at a time x {r.get('threads', '?')} thread(s)"

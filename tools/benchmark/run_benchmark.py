@@ -541,10 +541,24 @@ def train_args(method: Method, run_dir: str, options: List[str], args) -> List[s
     return out + ['--cfg-options'] + options
 
 
+def resumed_at(run_dir: str) -> Optional[int]:
+    """The iteration a run resumes from: that of its last checkpoint (``iter_<N>.pth``, named in
+    mmengine's ``last_checkpoint``); 0 when it starts afresh, None when it resumes from an
+    epoch checkpoint (epoch-based schedules: the iteration is not in the name)."""
+    path = osp.join(run_dir, 'last_checkpoint')
+    if not osp.isfile(path):
+        return 0
+    with open(path) as f:
+        found = re.search(r'iter_(\d+)\.pth$', f.read().strip())
+    return int(found.group(1)) if found else None
+
+
 def train(method: Method, run_dir: str, options: List[str], label: str, args,
           progress: Progress) -> dict:
     """Train one run with ``tools/train.py`` (resuming from its last checkpoint, if any);
-    return how: wall time, parallel jobs, threads, launcher, peak RSS."""
+    return how: wall time, parallel jobs, threads, launcher, peak RSS, and where it resumed
+    (``resumed_at``: the wall time covers the iterations after it only; store.timed_iters)."""
+    start_at = resumed_at(run_dir)
     cmd = launch('train.py', train_args(method, run_dir, options, args), args, label)
     run_progress = progress.begin(label)
     start = time.time()
@@ -559,6 +573,7 @@ def train(method: Method, run_dir: str, options: List[str], label: str, args,
                          'its last checkpoint.')
     return dict(
         wall_s=time.time() - start,
+        resumed_at=start_at,
         jobs=args.jobs,
         threads=threads,
         launcher=args.launcher,

@@ -31,6 +31,16 @@ REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 STORE_ROOT = osp.join(REPO, 'benchmarks')
 
 
+def timed_iters(run: dict) -> Optional[int]:
+    """The training iterations a stored run's ``wall_s`` covers: all of them, or those after the
+    checkpoint it was last resumed from (``resumed_at``; an interrupted run's earlier parts are
+    not timed); None when unknown (resumed from an epoch checkpoint, or no iterations)."""
+    start = run.get('resumed_at', 0)
+    if start is None or not run.get('iters'):
+        return None
+    return run['iters'] - start or None
+
+
 def read_json(path: str) -> Optional[dict]:
     """The JSON object in ``path``, None when there is no such file."""
     if not osp.isfile(path):
