@@ -9,12 +9,11 @@ result is already stored are counted apart: a benchmark reuses them when their f
 still matches (same resolved config, data and teacher tensors), which a dry run, having no
 teacher, cannot check.
 """
-import glob
 import os.path as osp
 from collections import defaultdict
 from typing import Dict, List, Optional, Tuple
 
-from tools.benchmark.store import STORE_ROOT, Store, read_json, timed_iters
+from tools.benchmark.store import STORE_ROOT, Store, timed_iters
 
 Rate = Tuple[float, int, str]  # seconds per iteration, runs averaged, 'processor x threads'
 
@@ -23,12 +22,11 @@ def rates(roots: List[str]) -> Dict[str, Rate]:
     """Per method: mean seconds per training iteration of the runs stored under ``roots``."""
     samples = defaultdict(list)
     for root in roots:
-        for path in glob.glob(osp.join(root, 'runs', '*', 'seed*.json')):
-            run = read_json(path)
+        for name, _, run in Store(root).runs():
             if run.get('wall_s') and timed_iters(run):
-                name = osp.basename(osp.dirname(path)).split('@')[0]
-                samples[name].append((run['wall_s'] / timed_iters(run),
-                                      f"{run.get('cpu', '?')} x {run.get('threads', '?')}"))
+                samples[name.split('@')[0]].append(
+                    (run['wall_s'] / timed_iters(run),
+                     f"{run.get('cpu', '?')} x {run.get('threads', '?')}"))
     out = {}
     for name, found in samples.items():
         where = ', '.join(sorted({w for _, w in found}))
