@@ -53,8 +53,6 @@ def test_init_student_copies_the_teachers_neck_and_head_after_init_weights():
                            plain.teacher.state_dict()['bbox_head.gfl_cls.weight'])
 
 
-
-
 def test_init_student_on_the_imagenet_pair_copies_what_fits_in_half_the_width():
     """The 160 px pair's student neck and head are 64 channels wide, the teacher's 128: only the
     outputs' biases, the Scale factors and the DFL projection fit (its config says so)."""
@@ -64,6 +62,8 @@ def test_init_student_on_the_imagenet_pair_copies_what_fits_in_half_the_width():
     assert sorted(copied) == sorted(
         ['bbox_head.gfl_cls.bias', 'bbox_head.gfl_reg.bias', 'bbox_head.integral.project'] +
         [f'bbox_head.scales.{i}.scale' for i in range(5)])
+
+
 def test_neck_only_teacher_never_runs_its_head():
     model = build(f'configs/pkd/pkd_{PAIR}.py')
     calls = []
