@@ -157,3 +157,23 @@ def test_a_synthetic_dataset_config_reads_the_size_its_data_is_drawn_at(dataset)
         assert [t['scale'] for t in loader.dataset.pipeline
                 if t['type'] == 'Resize'] == [(size, size)]
     assert cfg.val_evaluator.ann_file == cfg.data_root + 'annotations/instances_val.json'
+
+
+def test_the_script_keeps_its_record_when_run_by_its_path(tmp_path):
+    """The documented form, ``python tools/synthetic/train_reference.py CONFIG``, puts the
+    script's folder on sys.path, not the repository: the record store (``tools.benchmark``)
+    must still import, or a two-hour teacher training fails at its last step (it did)."""
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    script = osp.join(REPO, 'tools', 'synthetic', 'train_reference.py')
+    # run_path returns a copy of the module's globals: the store is redirected in the function's
+    code = (f'import runpy; f = runpy.run_path({script!r})["commit_record"]; '
+            f'f.__globals__["STORE_ROOT"] = {str(tmp_path)!r}; '
+            'f("configs/x/ref_1it_toy.py", f.__globals__["work_dir_of"]("ref_1it_toy.py"), '
+            '{"curve": []})')
+    out = subprocess.run([sys.executable, '-c', code],
+                         cwd=tmp_path,
+                         env=env,
+                         capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert json.loads((tmp_path / 'references' / 'ref_1it_toy.json').read_text()) == {'curve': []}

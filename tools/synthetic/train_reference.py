@@ -27,6 +27,12 @@ import sys
 from typing import Callable, List, Optional
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+# run as a script (the documented `python tools/synthetic/train_reference.py CONFIG`), Python puts
+# this file's folder on sys.path, not the repository: the repository's `tools` package (the
+# benchmark store that keeps the reference records) needs the root
+if REPO not in sys.path:
+    sys.path.insert(0, REPO)
+from tools.benchmark.store import STORE_ROOT, read_json, write_json  # noqa: E402
 
 
 def sha256(path: str) -> str:
@@ -252,7 +258,6 @@ def commit_record(config: str, work_dir: str, record: dict) -> None:
     report (``tools/benchmark/publish.py``) reads the validation curves from it."""
     if osp.normpath(work_dir) != osp.normpath(work_dir_of(config)):
         return  # a shortened or test schedule
-    from tools.benchmark.store import STORE_ROOT, read_json, write_json
     path = osp.join(STORE_ROOT, 'references', osp.splitext(osp.basename(config))[0] + '.json')
     if read_json(path) != record:
         write_json(path, record)
