@@ -177,3 +177,17 @@ def test_the_script_keeps_its_record_when_run_by_its_path(tmp_path):
                          text=True)
     assert out.returncode == 0, out.stderr
     assert json.loads((tmp_path / 'references' / 'ref_1it_toy.json').read_text()) == {'curve': []}
+
+
+def test_the_data_generator_runs_by_its_path(tmp_path):
+    """``python tools/dataset_converters/generate_synthetic_data.py`` (its documented form)
+    imports the repository's ``tools`` package too."""
+    env = {k: v for k, v in os.environ.items() if k != 'PYTHONPATH'}
+    script = osp.join(REPO, 'tools', 'dataset_converters', 'generate_synthetic_data.py')
+    out = subprocess.run([sys.executable, script, '--help'],
+                         cwd=tmp_path,
+                         env=env,
+                         capture_output=True,
+                         text=True)
+    assert out.returncode == 0, out.stderr
+    assert '--out-dir' in out.stdout

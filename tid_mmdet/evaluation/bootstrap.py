@@ -204,20 +204,14 @@ def bootstrap_map(coco_gt: GroundTruth,
     if n_boot < 1 or not 0 < alpha < 1:
         raise ValueError(f'need n_boot >= 1 and 0 < alpha < 1 (got {n_boot}, {alpha})')
     boot = ImageBootstrap(coco_gt, detections, iou_thr, max_dets)
-    return _summary(boot, boot.resample(n_boot, seed), n_boot, seed, alpha, iou_thr)
+    settings = dict(
+        n_boot=n_boot, n_images=boot.num_images, alpha=alpha, seed=seed, iou_thr=iou_thr)
+    return _summary(boot.map, boot.resample(n_boot, seed), settings)
 
 
-def _summary(boot: ImageBootstrap, maps: np.ndarray, n_boot: int, seed: int, alpha: float,
-             iou_thr: Optional[float]) -> Dict:
-    """:func:`bootstrap_map`'s result from a model's resampled mAPs."""
-    return dict(
-        map=boot.map,
-        **_interval(maps, alpha),
-        n_boot=n_boot,
-        n_images=boot.num_images,
-        alpha=alpha,
-        seed=seed,
-        iou_thr=iou_thr)
+def _summary(point: float, resampled: np.ndarray, settings: Dict) -> Dict:
+    """A point estimate, the interval of its resamples and the bootstrap's settings."""
+    return dict(map=point, **_interval(resampled, settings['alpha']), **settings)
 
 
 def bootstrap_map_difference(coco_gt: GroundTruth,
@@ -264,9 +258,9 @@ def bootstrap_pair(coco_gt: GroundTruth,
     boot_a = ImageBootstrap(gt, detections_a, iou_thr, max_dets)
     boot_b = ImageBootstrap(gt, detections_b, iou_thr, max_dets)
     maps_a, maps_b = boot_a.resample(n_boot, seed), boot_b.resample(n_boot, seed)
-    out = dict(
-        a=_summary(boot_a, maps_a, n_boot, seed, alpha, iou_thr),
-        b=_summary(boot_b, maps_b, n_boot, seed, alpha, iou_thr))
+    settings = dict(
+        n_boot=n_boot, n_images=boot_a.num_images, alpha=alpha, seed=seed, iou_thr=iou_thr)
+    out = dict(a=_summary(boot_a.map, maps_a, settings), b=_summary(boot_b.map, maps_b, settings))
     diffs = maps_a - maps_b
     valid = diffs[~np.isnan(diffs)]
     out['a_minus_b'] = dict(
@@ -275,8 +269,5 @@ def bootstrap_pair(coco_gt: GroundTruth,
         map_b=boot_b.map,
         **_interval(diffs, alpha),
         p_le_0=float((valid <= 0).mean()),
-        **{
-            k: v
-            for k, v in out['a'].items() if k in ('n_boot', 'n_images', 'alpha', 'seed', 'iou_thr')
-        })
+        **settings)
     return out

@@ -8,11 +8,14 @@ itself is :func:`tid_mmdet.testing.generate_synthetic_coco`.
 import argparse
 import json
 import os.path as osp
+import sys
 
 from tid_mmdet.testing import generate_synthetic_coco
-from tools.misc.progress import ProgressBar
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+if REPO not in sys.path:  # run by its path (as documented): the repository's `tools` package
+    sys.path.insert(0, REPO)
+from tools.misc.progress import ProgressBar  # noqa: E402
 
 
 def parse_args() -> argparse.Namespace:
