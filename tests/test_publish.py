@@ -158,6 +158,26 @@ def test_a_pair_is_published_with_its_configs_or_with_the_commit_that_had_them()
             assert proc.returncode == 0, (spec.pair, proc.stderr)
 
 
+def test_make_bench_runs_the_commands_the_report_names():
+    """`make bench` is the published benchmark: the sweep, final table and real-photo commands
+    that the report prints under "Made by" are the ones the Makefile runs, word for word."""
+    proc = subprocess.run(['make', '-n', '-o', 'install', 'bench'],
+                          cwd=REPO,
+                          capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr
+    # one line per command (continuations joined), without the venv's interpreter
+    lines = proc.stdout.replace('\\\n', ' ').splitlines()
+    ran = [' '.join(line.split()[1:]) for line in lines if ' -m ' in line]
+    for spec in publish.PUBLISHED:
+        if spec.pair not in (publish.LITE, publish.DEEPFOREST):
+            continue
+        for command in spec.commands:
+            words = command.split()
+            assert words[0] == 'python', command
+            assert ' '.join(words[1:]) in ran, (command, ran)
+
+
 def test_a_sweep_in_progress_shows_its_stored_points_and_chooses_nothing(store_root, tmp_path):
     sweep = Store(str(store_root / f'sweep_{PAIR}'))
     sweep.save_run('student', 100, result('student', 100, 36.6))

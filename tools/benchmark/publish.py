@@ -57,8 +57,10 @@ PUBLISHED = [
     Published(
         LITE, 'ImageNet-initialised synthetic pair',
         ['gfl_lite2_fpn128_3200it_synthetic160', 'gfl_lite0_fpn64_3200it_synthetic160'], [
-            f'python -m tools.benchmark.sweep --pair {LITE} --grid 0.25 1 4 --step 4 --iters 800 '
-            '-- --teacher-match recipe',
+            f'python -m tools.benchmark.sweep --pair {LITE} --methods tid crosskd tbd pkd ld '
+            'tid-crosskd --grid 0.25 1 4 --step 4 --iters 800 -- --teacher-match recipe',
+            f'python -m tools.benchmark.sweep --pair {LITE} --methods fgd fgd-initstudent --grid '
+            '0.00390625 0.015625 0.0625 0.25 --step 4 --iters 800 -- --teacher-match recipe',
             f'python -m tools.benchmark.run_benchmark --pair {LITE} --teacher-match recipe --tuned '
             f'benchmarks/sweep_{LITE}/chosen.json --ablation-seeds 0 1 2'
         ]),
