@@ -53,10 +53,13 @@ def test_init_student_copies_the_teachers_neck_and_head_after_init_weights():
                            plain.teacher.state_dict()['bbox_head.gfl_cls.weight'])
 
 
-def test_init_student_on_the_imagenet_pair_copies_what_fits_in_half_the_width():
-    """The 160 px pair's student neck and head are 64 channels wide, the teacher's 128: only the
-    outputs' biases, the Scale factors and the DFL projection fit (its config says so)."""
-    pair = 'gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160'
+@pytest.mark.parametrize('pair', [
+    'gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160',
+    'gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest'
+])
+def test_init_student_on_the_imagenet_pairs_copies_what_fits_in_half_the_width(pair):
+    """The ImageNet pairs' student neck and head are 64 channels wide, the teacher's 128: only
+    the outputs' biases, the Scale factors and the DFL projection fit (their configs say so)."""
     model = build(f'configs/fgd/fgd-initstudent_{pair}.py')
     copied = model.copy_teacher_to_student()
     assert sorted(copied) == sorted(

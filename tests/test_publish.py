@@ -55,7 +55,8 @@ def store_root(tmp_path, monkeypatch):
 def fill(root):
     store = Store(str(root / f'bench_{PAIR}'))
     store.save_teacher(dict(metrics={'coco/bbox_mAP': 0.70}, config='t.py'))
-    maps = dict(student=50.0, tid=62.0, fgd=55.0, crosskd=58.0, tid_crosskd=64.0)
+    maps = dict(
+        student=50.0, tid=62.0, fgd=55.0, fgd_initstudent=57.0, crosskd=58.0, tid_crosskd=64.0)
     for seed, jitter in ((0, -0.5), (1, 0.0), (2, 0.5)):
         for name, value in maps.items():
             name = name.replace('_', '-')
@@ -97,10 +98,11 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert '| TID | 62.0 ± 0.5 |' in text and '| 12.0 | 60% |' in text
     assert 'TID closes 60% of the teacher-student gap (20.0 mAP; target >= 50%: met)' in text
     assert 'TID vs FGD: +7.0 mAP, spread (larger std) 0.5: TID beats it by more' in text
+    assert 'TID vs FGD + init_student: +5.0 mAP' in text
     assert 'TID + CrossKD 64.0 vs the best other method (TID, 62.0): beats all' in text
     assert 'TID step: 1.03x (student step + teacher forward); target <= 1.05: met' in text
     assert "TID peak memory 1.17 GB, 1.20x FGD's; target <= 1.1x: NOT met" in text
-    assert '* benchmark: 16 runs, 8.0 h of training wall time in all (1.12 s per iteration ' \
+    assert '* benchmark: 19 runs, 9.5 h of training wall time in all (1.12 s per iteration ' \
         'with validation; 2 at a time x 1 thread(s); Some CPU).' in text
     assert '| iteration | 400 | 800 |' in text
     assert '| mAP | 40.0 | 50.0 |' in text

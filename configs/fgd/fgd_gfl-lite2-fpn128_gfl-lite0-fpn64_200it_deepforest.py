@@ -1,5 +1,5 @@
 # FGD on the real-photo pair (DeepForest): FGD's GFL hyperparameters, align conv 64 -> 128;
-# init_student off (the widths differ, so nothing of the neck and head could be copied).
+# init_student off (fgd-initstudent_* turns it on: only 8 neck / head tensors fit).
 _base_ = [
     '../_base_/pairs/gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest.py',
     '../_base_/distillers/fgd_distiller.py'

@@ -6,7 +6,7 @@ A pair is a teacher config, a student-alone config and the suffix of its method 
 """
 import os.path as osp
 from collections import OrderedDict
-from typing import Dict, List, NamedTuple
+from typing import Dict, List, NamedTuple, Tuple
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -26,6 +26,8 @@ class Pair(NamedTuple):
     pretrained_teacher: bool = False
     # iteration-based schedules (synthetic, DeepForest: --iters, --quick apply) or epochs (COCO)
     by_iter: bool = True
+    # extras (``EXTRA_CONFIGS``) that this pair compares as methods: swept, run on every seed
+    extra_methods: Tuple[str, ...] = ()
 
 
 PAIRS = OrderedDict([
@@ -41,7 +43,8 @@ PAIRS = OrderedDict([
          'configs/synthetic/gfl_lite0_fpn64_2400it_synthetic160.py',
          'synthetic scenes at 160 px, GFL EfficientNet-Lite2 teacher -> GFL Lite0 student, '
          'ImageNet weights',
-         data_root='data/synthetic160')),
+         data_root='data/synthetic160',
+         extra_methods=('fgd-initstudent', ))),  # issue 14: FGD also with init_student
     # the two-stage pair: TID on the RPN
     ('faster-rcnn-r50w32_faster-rcnn-r18w16_800it_synthetic',
      Pair('configs/synthetic/faster-rcnn_r50w32_fpn96_3200it_synthetic.py',
@@ -54,7 +57,8 @@ PAIRS = OrderedDict([
          'configs/deepforest/gfl_lite0_fpn64_200it_deepforest.py',
          'DeepForest tree crowns (real aerial photos), GFL EfficientNet-Lite2 teacher -> GFL '
          'Lite0 student, ImageNet weights',
-         data_root='data/deepforest')),
+         data_root='data/deepforest',
+         extra_methods=('fgd-initstudent', ))),
     # COCO on GPUs (--launcher pytorch|slurm --gpus N): the model-zoo teacher is evaluated, not
     # trained; the student alone and every method train the pair's 1x schedule
     ('gfl-r101-ms2x_gfl-r50_1x_coco',
@@ -124,8 +128,15 @@ def catalogue(pair: str = PAIR) -> Dict[str, 'OrderedDict[str, str]']:
 
     methods = OrderedDict([('student', PAIRS[pair].student)])
     methods.update(existing(METHOD_CONFIGS))
-    return dict(
-        methods=methods, ablations=existing(ABLATION_CONFIGS), extra=existing(EXTRA_CONFIGS))
+    extra = existing(EXTRA_CONFIGS)
+    missing = [n for n in PAIRS[pair].extra_methods if n not in extra]
+    if missing:
+        raise SystemExit(
+            f'the pair {pair} compares {missing} as methods, but their configs '
+            f'({", ".join(EXTRA_CONFIGS.get(n, n).format(pair=pair) for n in missing)}) '
+            'do not exist: add them or drop the names from its extra_methods')
+    methods.update((n, extra.pop(n)) for n in PAIRS[pair].extra_methods)
+    return dict(methods=methods, ablations=existing(ABLATION_CONFIGS), extra=extra)
 
 
 _DEFAULT = catalogue(PAIR)

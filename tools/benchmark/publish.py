@@ -117,7 +117,7 @@ class Targets(NamedTuple):
 
 
 TARGETS = Targets()
-BASELINES = ('fgd', 'crosskd', 'tbd', 'pkd', 'ld')
+BASELINES = ('fgd', 'fgd-initstudent', 'crosskd', 'tbd', 'pkd', 'ld')  # where a pair runs them
 
 
 def seeds_in(store: Store, name: str) -> List[int]:

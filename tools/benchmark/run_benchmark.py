@@ -44,8 +44,8 @@ from tools.benchmark.fingerprint import (TEACHER_MATCH, code_digest, commit, com
                                          run_fingerprint, with_teacher_recipe)
 from tools.benchmark.launcher import (add_launcher_options, check_launcher, launch,
                                       threads_per_process)
-from tools.benchmark.methods import (ABLATIONS, DEFAULT, PAIR, PAIRS, TUNED_AS, Method, catalogue,
-                                     pretrained_checkpoint, resolve)
+from tools.benchmark.methods import (ABLATIONS, DEFAULT, EXTRA_CONFIGS, PAIR, PAIRS, TUNED_AS,
+                                     Method, catalogue, pretrained_checkpoint, resolve)
 from tools.benchmark.report import write_report
 from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 from tools.misc.machine import cpu_name
@@ -82,8 +82,10 @@ def add_selection_options(parser: argparse.ArgumentParser) -> None:
         '--methods',
         nargs='+',
         default=None,
-        help=f'methods to run (default: {" ".join(DEFAULT)}; the student alone '
-        'is always included; also: fgd-initstudent)')
+        help=f'methods to run (default: the pair\'s methods and TID\'s ablations, for the '
+        f'default pair {" ".join(DEFAULT)}; the student alone is always included; also: '
+        f'{" ".join(EXTRA_CONFIGS)}, where their configs exist; the ImageNet-initialised pairs '
+        'run fgd-initstudent by default)')
     group.add_argument(
         '--variant',
         action='append',
