@@ -111,7 +111,11 @@ def test_no_train_replays_the_rule_on_stored_runs(tmp_path):
     store = Store(str(tmp_path / 'store'))
     store.save_run('student', 100, dict(metrics={'coco/bbox_mAP': 0.34}))
     for factor, value in ((0.25, 0.03), (1, 0.045), (4, 0.02), (1 / 16, 0.05)):
-        store.save_run(f'fgd@x{factor:g}', 100, dict(metrics={'coco/bbox_mAP': value}))
+        store.save_run(
+            f'fgd@x{factor:g}', 100,
+            dict(
+                metrics={'coco/bbox_mAP': value},
+                options=[f'model.distiller.loss_weight={factor:g}']))
     proc = run('tools.benchmark.sweep', [
         '--methods', 'fgd', '--grid', '0.25', '1', '4', '--step', '4', '--iters', '400', '--store',
         store.root, '--out-dir',
@@ -123,3 +127,52 @@ def test_no_train_replays_the_rule_on_stored_runs(tmp_path):
     assert fgd['grid'] == [1 / 16, 0.25, 1, 4]
     assert fgd['factor'] == 1 / 16 and fgd['student'] == 34.0 and not fgd['bracketed']
     assert not (tmp_path / 'out').exists()  # nothing trained
+
+
+def test_a_combination_is_tuned_on_top_of_its_parts_choices(tmp_path):
+    """TID + CrossKD at factor 1 is TID at TID's chosen weight plus CrossKD at CrossKD's: the
+    overall weight carries CrossKD's, TID's loss weight is set relative to it; points stored
+    with other options (the combination swept by one factor alone) do not count."""
+    from mmengine.config import Config
+
+    from tools.benchmark.methods import catalogue
+    from tools.benchmark.store import Store
+    from tools.benchmark.sweep import combination_weights, maps_of, tuned_options
+    configs = catalogue(PAIR)['methods']
+    parts = {
+        m: dict(factor=f, grid=[f], option=f'model.distiller.loss_weight={f:g}', map=40.0)
+        for m, f in (('tid', 64.0), ('crosskd', 4.0))
+    }
+    weight, fixed = combination_weights('tid-crosskd', configs, parts)
+    assert weight == ('model.distiller.loss_weight', 4.0)
+    assert fixed == ['model.distiller.distill_losses.loss_tid.loss_weight=16']
+    with pytest.raises(SystemExit, match='crosskd has none .* sweep them first'):
+        combination_weights('tid-crosskd', configs, dict(tid=parts['tid']))
+    # the option reaches TIDLoss: TID's effective weight 4 x 16 = 64, CrossKD's 4
+    cfg = Config.fromfile(os.path.join(REPO, configs['tid-crosskd']))
+    cfg.merge_from_dict(dict(o.split('=') for o in fixed))
+    assert float(cfg.model.distiller.distill_losses.loss_tid.loss_weight) == 16
+
+    store = Store(str(tmp_path / 'store'))
+    store.save_run('student', 100, dict(metrics={'coco/bbox_mAP': 0.30}))
+    store.save_run('tid-crosskd@x1', 100,
+                   dict(metrics={'coco/bbox_mAP': 0.41}, options=['model.distiller.loss_weight=1']))
+    assert maps_of(store, 'tid-crosskd', [1.0], 100, weight, fixed) == {}
+    for factor, value in ((0.25, 0.40), (1, 0.43), (4, 0.42)):
+        store.save_run(
+            f'tid-crosskd@x{factor:g}', 100,
+            dict(
+                metrics={'coco/bbox_mAP': value},
+                options=[f'model.distiller.loss_weight={4 * factor:g}'] + fixed))
+    (tmp_path / 'store' / 'chosen.json').write_text(
+        json.dumps(dict(seed=100, iters=800, chosen=parts)))
+    proc = run('tools.benchmark.sweep', [
+        '--methods', 'tid-crosskd', '--grid', '0.25', '1', '4', '--iters', '800', '--store',
+        store.root, '--out-dir',
+        str(tmp_path / 'out'), '--no-train'
+    ])
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    chosen = tuned_options(str(tmp_path / 'store' / 'chosen.json'))
+    assert chosen['tid-crosskd'] == ['model.distiller.loss_weight=4'] + fixed
+    assert 'tid-crosskd: x1 is every part at its own choice' in (tmp_path / 'store' /
+                                                                 'sweep.md').read_text()

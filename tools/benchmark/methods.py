@@ -100,6 +100,15 @@ ABLATION_CONFIGS = OrderedDict([
 # FGD's weights (alpha, beta, gamma), so it takes FGD's sweep choice and the two differ by their
 # masks alone; every other ablation takes TID's, so that it differs from TID by its switch alone
 TUNED_AS = {'tid-fgdform': 'fgd'}
+# combinations tuned on top of their parts' sweep choices (``tools/benchmark/sweep.py``): name ->
+# (the part whose chosen factor the overall ``model.distiller.loss_weight`` carries, {each other
+# part: the option of its loss's own weight in the combination's config}). At factor 1 every part
+# has the weight its own sweep chose; the combination's sweep scales them all together.
+COMBINATIONS = {
+    'tid-crosskd': ('crosskd', {
+        'tid': 'model.distiller.distill_losses.loss_tid.loss_weight'
+    }),
+}
 # selectable, not run by default
 EXTRA_CONFIGS = OrderedDict([
     ('fgd-initstudent', 'configs/fgd/fgd-initstudent_{pair}.py'),

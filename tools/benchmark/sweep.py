@@ -10,7 +10,11 @@ the method's config with one option, the **overall weight** of its distillation 
 * methods built on :class:`~tid_mmdet.models.distillers.DenseHeadDistiller` (TID, FGD, CrossKD,
   TBD, PKD, TID + CrossKD): ``model.distiller.loss_weight`` = the grid value, a factor on every
   distill loss of the config, whatever their individual weights;
-* LD (mmdet's ``LDHead``): ``model.bbox_head.loss_ld.loss_weight`` = grid value x the config's.
+* LD (mmdet's ``LDHead``): ``model.bbox_head.loss_ld.loss_weight`` = grid value x the config's;
+* a combination (``COMBINATIONS`` in ``methods.py``: TID + CrossKD) is swept after its parts, on
+  top of their choices: at factor 1 each part has the weight its own sweep chose (CrossKD's
+  factor in the overall weight, TID's loss weight set relative to it), and the factor scales
+  them together. Its parts' choices come from the same invocation or from ``chosen.json``.
 
 The runs go through ``run_benchmark`` (same teacher, data, seed, schedule for every method;
 resumable; results in ``results/sweep_<pair>``, committed in ``benchmarks/sweep_<pair>``). When
@@ -31,7 +35,7 @@ import math
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
-from tools.benchmark.methods import PAIR, PAIRS, catalogue
+from tools.benchmark.methods import COMBINATIONS, PAIR, PAIRS, catalogue
 from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -55,9 +59,53 @@ def point_name(method: str, factor: float) -> str:
     return f'{method}@x{factor:g}'
 
 
-def variant(method: str, factor: float, key: str, base: float) -> str:
+def config_value(config: str, key: str) -> float:
+    """The value of the option ``key`` (``a.b.c``) in ``config``; a ``loss_weight`` the config
+    leaves to its loss's default is 1.0 (every loss of mmdet and of this project)."""
+    from mmengine.config import Config
+    node = Config.fromfile(osp.join(REPO, config))
+    *path, last = key.split('.')
+    for name in path:
+        node = node[name]
+    if last not in node and last == 'loss_weight':
+        return 1.0
+    return float(node[last])
+
+
+def combination_weights(method: str, configs: Dict[str, str],
+                        chosen: Dict[str, dict]) -> Tuple[Tuple[str, float], List[str]]:
+    """A combination's overall weight (key, value at factor 1) and its fixed options: at factor
+    1 each part has the weight its own sweep chose (``COMBINATIONS``)."""
+    base_part, others = COMBINATIONS[method]
+    missing = [p for p in (base_part, *others) if p not in chosen]
+    if missing:
+        raise SystemExit(
+            f"{method} is tuned on top of its parts' choices, and {', '.join(missing)} has none "
+            'on this seed and schedule: sweep them first (python -m tools.benchmark.sweep '
+            f"--methods {' '.join(missing)} {method} ...)")
+    key, base = weight_option(configs[method])
+    part_key, part_base = weight_option(configs[base_part])
+    if part_key != key:
+        raise SystemExit(f'{method}: its overall weight {key} is not {base_part}\'s '
+                         f'({part_key}); COMBINATIONS cannot carry that part in it')
+    overall = part_base * chosen[base_part]['factor']  # the base part's chosen weight
+    fixed = []
+    for part, option in others.items():
+        # the part's chosen overall weight, inside the combination relative to ``overall``
+        part_weight = weight_option(configs[part])[1] * chosen[part]['factor']
+        fixed.append(f'{option}={config_value(configs[method], option) * part_weight / overall:g}')
+    return (key, overall), fixed
+
+
+def point_options(factor: float, key: str, base: float, fixed: List[str] = ()) -> List[str]:
+    """The config options of one grid point."""
+    return [f'{key}={base * factor:g}'] + list(fixed)
+
+
+def variant(method: str, factor: float, key: str, base: float, fixed: List[str] = ()) -> str:
     """``run_benchmark --variant`` of one grid point."""
-    return f'{point_name(method, factor)}={method}:{key}={base * factor:g}'
+    return f'{point_name(method, factor)}={method}:' + ','.join(
+        point_options(factor, key, base, fixed))
 
 
 def best_factor(maps: Dict[float, float]) -> float:
@@ -111,13 +159,25 @@ def sweep_args(args, variants: List[str]) -> List[str]:
     return out + list(args.extra)
 
 
-def maps_of(store: Store, method: str, factors: List[float], seed: int) -> Dict[float, float]:
-    """mAP (x100) of every finished grid point of ``method``."""
+def maps_of(
+    store: Store,
+    method: str,
+    factors: List[float],
+    seed: int,
+    weight: Optional[Tuple[str, float]] = None,
+    fixed: List[str] = ()) -> Dict[float, float]:
+    """mAP (x100) of every finished grid point of ``method``; with ``weight``, only the points
+    trained with the options they have now (a point stored under another meaning, e.g. before a
+    combination was tuned on its parts' choices, is not counted: the sweep trains it again)."""
     out = {}
     for f in factors:
         result = store.run(point_name(method, f), seed)
-        if result is not None:
-            out[f] = 100 * result['metrics']['coco/bbox_mAP']
+        if result is None:
+            continue
+        if weight is not None and not set(point_options(f, *weight, fixed)) <= set(
+                result.get('options', [])):
+            continue
+        out[f] = 100 * result['metrics']['coco/bbox_mAP']
     return out
 
 
@@ -146,9 +206,15 @@ def report(args, grids: Dict[str, List[float]], keys: Dict[str, Tuple[str, float
         '| method | option | ' + ' | '.join(f'x{f:g}' for f in factors) + ' |',
         '|---|---|' + '---|' * len(factors)
     ]
+    combined = []
     for method, grid in grids.items():
         key, base = keys[method]
-        maps = maps_of(store, method, grid, args.seed)
+        fixed = chosen.get(method, {}).get('fixed', [])
+        maps = maps_of(store, method, grid, args.seed, keys[method], fixed)
+        if fixed:
+            combined.append(f'{method}: x1 is every part at its own choice '
+                            f'({key}={base:g}, ' + ', '.join(fixed) + '); the factor scales '
+                            'them together.')
         cells = []
         for f in factors:
             if f not in maps:
@@ -157,7 +223,7 @@ def report(args, grids: Dict[str, List[float]], keys: Dict[str, Tuple[str, float
             cell = f'{maps[f]:.1f} ({base * f:g})'
             cells.append(f'**{cell}**' if chosen.get(method, {}).get('factor') == f else cell)
         lines.append(f'| {method} | `{key}` | ' + ' | '.join(cells) + ' |')
-    return '\n'.join(lines) + '\n'
+    return '\n'.join(lines + [''] + combined) + '\n'
 
 
 def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
@@ -200,26 +266,20 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def main(argv: Optional[List[str]] = None) -> dict:
-    import sys
-
+def grow(args, methods: List[str], weights: Dict[str, Tuple[str, float]],
+         fixed: Dict[str, List[str]], grids: Dict[str, List[float]], store: Store) -> None:
+    """Train the grid points of ``methods`` (one ``run_benchmark`` per round) and extend each
+    grid until its best value is bracketed (or ``--max-extend`` is spent)."""
     from tools.benchmark import run_benchmark
-    args = parse_args(argv if argv is not None else sys.argv[1:])
-    args.commands = [args.argv]
-    found = catalogue(args.pair)
-    configs = dict(list(found['methods'].items()) + list(found['extra'].items()))
-    keys = {m: weight_option(configs[m]) for m in args.methods}
-    grids = {m: sorted(args.grid) for m in args.methods}
-    extended = {m: 0 for m in args.methods}
-    store = Store(args.store)
-    while True:
+    extended = {m: 0 for m in methods}
+    while methods:
         if not args.no_train:
-            variants = [variant(m, f, *keys[m]) for m in args.methods for f in grids[m]]
+            variants = [variant(m, f, *weights[m], fixed[m]) for m in methods for f in grids[m]]
             run_benchmark.main(sweep_args(args, variants))
         floor = student_map(store, args.seed)
         grown = False
-        for m in args.methods:
-            maps = maps_of(store, m, grids[m], args.seed)
+        for m in methods:
+            maps = maps_of(store, m, grids[m], args.seed, weights[m], fixed[m])
             more = needs_extension(maps, args.step, floor) if maps else None
             if more is None or extended[m] >= args.max_extend:
                 continue
@@ -229,28 +289,60 @@ def main(argv: Optional[List[str]] = None) -> dict:
             extended[m] += 1
             grown = True
         if not grown:
-            break
+            return
+
+
+def choose(args, methods: List[str], weights: Dict[str, Tuple[str, float]],
+           fixed: Dict[str, List[str]], grids: Dict[str,
+                                                    List[float]], store: Store) -> Dict[str, dict]:
+    """The best grid point of each method, with what ``run_benchmark --tuned`` applies."""
+    floor = student_map(store, args.seed)
     chosen = {}
-    for m in args.methods:
-        maps = maps_of(store, m, grids[m], args.seed)
+    for m in methods:
+        maps = maps_of(store, m, grids[m], args.seed, weights[m], fixed[m])
         if not maps:
             print(f'{m}: no stored run of its grid on seed {args.seed}; nothing chosen')
             continue
         f = best_factor(maps)
-        key, base = keys[m]
+        key, base = weights[m]
         chosen[m] = dict(
             factor=f,
             option=f'{key}={base * f:g}',
+            key=key,
+            base=base,
+            fixed=fixed[m],
             map=maps[f],
             student=floor,
             bracketed=needs_extension(maps, args.step, floor) is None,
             grid=[g for g in grids[m] if g in maps])
+    return chosen
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    import sys
+    args = parse_args(argv if argv is not None else sys.argv[1:])
+    args.commands = [args.argv]
+    found = catalogue(args.pair)
+    configs = dict(list(found['methods'].items()) + list(found['extra'].items()))
+    store = Store(args.store)
     # several sweeps of one pair (e.g. methods split over two machines) share chosen.json
     path = osp.join(args.store, 'chosen.json')
     earlier = read_json(path) or {}
     if (earlier.get('seed'), earlier.get('iters')) != (args.seed, args.iters):
         earlier = {}  # another seed or schedule: a new sweep
-    chosen = dict(earlier.get('chosen', {}), **chosen)
+    chosen = dict(earlier.get('chosen', {}))
+    grids = {m: sorted(args.grid) for m in args.methods}
+    # single methods first, then the combinations on top of their parts' choices
+    plain = [m for m in args.methods if m not in COMBINATIONS]
+    for group in (plain, [m for m in args.methods if m in COMBINATIONS]):
+        weights, fixed = {}, {}
+        for m in group:
+            if m in COMBINATIONS:
+                weights[m], fixed[m] = combination_weights(m, configs, chosen)
+            else:
+                weights[m], fixed[m] = weight_option(configs[m]), []
+        grow(args, group, weights, fixed, grids, store)
+        chosen.update(choose(args, group, weights, fixed, grids, store))
     commands = earlier.get('commands', [])
     # the command that trains these runs and makes this choice (--no-train replays it)
     command = [a for a in args.argv if a != '--no-train']
@@ -260,10 +352,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
     write_json(path, record)
     args.commands = commands
     grids = {m: c['grid'] for m, c in chosen.items()}
-    keys = {m: weight_option(configs[m]) for m in chosen}
+    weights = {
+        m: (c['key'], c['base']) if 'key' in c else weight_option(configs[m])
+        for m, c in chosen.items()
+    }
     with open(osp.join(args.store, 'sweep.md'), 'w') as f:
-        f.write(report(args, grids, keys, chosen))
-    print(json.dumps({m: c['option'] for m, c in chosen.items()}, indent=2))
+        f.write(report(args, grids, weights, chosen))
+    print(json.dumps({m: [c['option']] + c.get('fixed', []) for m, c in chosen.items()}, indent=2))
     return record
 
 
@@ -279,7 +374,7 @@ def tuned_options(path: str) -> Dict[str, List[str]]:
         print(f"!! --tuned {path}: the sweep's choice for {', '.join(open_choices)} is not "
               'bracketed (on the grid\'s edge, or no weight beat the student alone): they run '
               'with it, and the report says so; resume the sweep to settle them')
-    return {m: [c['option']] for m, c in record['chosen'].items()}
+    return {m: [c['option']] + c.get('fixed', []) for m, c in record['chosen'].items()}
 
 
 if __name__ == '__main__':
