@@ -159,13 +159,15 @@ def sweep_args(args, variants: List[str]) -> List[str]:
     return out + list(args.extra)
 
 
-def maps_of(
-    store: Store,
-    method: str,
-    factors: List[float],
-    seed: int,
-    weight: Optional[Tuple[str, float]] = None,
-    fixed: List[str] = ()) -> Dict[float, float]:
+Weight = Tuple[str, float]  # an overall weight's option key and its value at factor 1
+
+
+def maps_of(store: Store,
+            method: str,
+            factors: List[float],
+            seed: int,
+            weight: Optional[Weight] = None,
+            fixed: List[str] = ()) -> Dict[float, float]:
     """mAP (x100) of every finished grid point of ``method``; with ``weight``, only the points
     trained with the options they have now (a point stored under another meaning, e.g. before a
     combination was tuned on its parts' choices, is not counted: the sweep trains it again)."""
