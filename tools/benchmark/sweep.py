@@ -41,6 +41,7 @@ from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 GRID = (0.25, 0.5, 1.0, 2.0, 4.0)
 TUNING_SEED = 100  # never one of the final table's seeds (0, 1, 2)
+Weight = Tuple[str, float]  # an overall weight's option key and its value at factor 1
 
 
 def weight_option(config: str) -> Tuple[str, float]:
@@ -73,7 +74,7 @@ def config_value(config: str, key: str) -> float:
 
 
 def combination_weights(method: str, configs: Dict[str, str],
-                        chosen: Dict[str, dict]) -> Tuple[Tuple[str, float], List[str]]:
+                        chosen: Dict[str, dict]) -> Tuple[Weight, List[str]]:
     """A combination's overall weight (key, value at factor 1) and its fixed options: at factor
     1 each part has the weight its own sweep chose (``COMBINATIONS``)."""
     base_part, others = COMBINATIONS[method]
@@ -159,9 +160,6 @@ def sweep_args(args, variants: List[str]) -> List[str]:
     return out + list(args.extra)
 
 
-Weight = Tuple[str, float]  # an overall weight's option key and its value at factor 1
-
-
 def maps_of(store: Store,
             method: str,
             factors: List[float],
@@ -183,8 +181,8 @@ def maps_of(store: Store,
     return out
 
 
-def report(args, grids: Dict[str, List[float]], keys: Dict[str, Tuple[str, float]],
-           chosen: Dict[str, dict]) -> str:
+def report(args, grids: Dict[str, List[float]], keys: Dict[str, Weight], chosen: Dict[str,
+                                                                                      dict]) -> str:
     """The sweep's table: mAP per method and factor, the chosen one in bold."""
     store = Store(args.store)
     student = store.run('student', args.seed)
@@ -268,8 +266,8 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return args
 
 
-def grow(args, methods: List[str], weights: Dict[str, Tuple[str, float]],
-         fixed: Dict[str, List[str]], grids: Dict[str, List[float]], store: Store) -> None:
+def grow(args, methods: List[str], weights: Dict[str, Weight], fixed: Dict[str, List[str]],
+         grids: Dict[str, List[float]], store: Store) -> None:
     """Train the grid points of ``methods`` (one ``run_benchmark`` per round) and extend each
     grid until its best value is bracketed (or ``--max-extend`` is spent)."""
     from tools.benchmark import run_benchmark
@@ -294,9 +292,8 @@ def grow(args, methods: List[str], weights: Dict[str, Tuple[str, float]],
             return
 
 
-def choose(args, methods: List[str], weights: Dict[str, Tuple[str, float]],
-           fixed: Dict[str, List[str]], grids: Dict[str,
-                                                    List[float]], store: Store) -> Dict[str, dict]:
+def choose(args, methods: List[str], weights: Dict[str, Weight], fixed: Dict[str, List[str]],
+           grids: Dict[str, List[float]], store: Store) -> Dict[str, dict]:
     """The best grid point of each method, with what ``run_benchmark --tuned`` applies."""
     floor = student_map(store, args.seed)
     chosen = {}
