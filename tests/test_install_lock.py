@@ -124,7 +124,9 @@ def test_lock_files():
 
 
 # what the Makefile names that is made by a command, or is no path
-NOT_FILES = {'results/bench_quick', 'tid_mmdet/.mim', 'mmcv/mim', 'benchmarks/sweep_'}
+NOT_FILES = {
+    'results/bench_quick', 'tid_mmdet/.mim', 'mmcv/mim', 'benchmarks/sweep_', 'data/deepforest'
+}
 PATH = re.compile(r'(?<![\w$/.:)-])(\.?[A-Za-z_][\w.-]*(?:/[\w.*-]+)+/?'
                   r'|\.?[A-Za-z_][\w.-]*\.(?:md|txt|py|cfg|yaml|yml|toml|png))(?![\w/])')
 
