@@ -137,7 +137,8 @@ BENCH_PAIR := gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160
 BENCH_REAL := gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest
 BENCH_TUNED := benchmarks/sweep_$(BENCH_PAIR)/chosen.json
 # the sweep in two parts: FGD's grid starts lower (its teacher's FPN outputs are 10-80x the
-# student's, docs/methods.md), the others' at 1/4 of their configs' weights; both grow until bracketed
+# student's, docs/methods.md), the others' from 1/4 to 4x their configs' weights (TID + CrossKD on
+# top of its parts' choices); every grid grows until bracketed
 bench: install
 	$(PY) -m tools.benchmark.sweep --pair $(BENCH_PAIR) --methods tid crosskd tbd pkd ld \
 		tid-crosskd --grid 0.25 1 4 --step 4 --iters 800 -- --teacher-match recipe
