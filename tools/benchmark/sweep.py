@@ -160,22 +160,17 @@ def sweep_args(args, variants: List[str]) -> List[str]:
     return out + list(args.extra)
 
 
-def maps_of(store: Store,
-            method: str,
-            factors: List[float],
-            seed: int,
-            weight: Optional[Weight] = None,
-            fixed: List[str] = ()) -> Dict[float, float]:
-    """mAP (x100) of every finished grid point of ``method``; with ``weight``, only the points
-    trained with the options they have now (a point stored under another meaning, e.g. before a
-    combination was tuned on its parts' choices, is not counted: the sweep trains it again)."""
+def maps_of(store: Store, method: str, factors: List[float], seed: int, weight: Weight,
+            fixed: List[str]) -> Dict[float, float]:
+    """mAP (x100) of every finished grid point of ``method`` trained with the options it has
+    now (a point stored under another meaning, e.g. before a combination was tuned on its parts'
+    choices, is not counted: the sweep trains it again)."""
     out = {}
     for f in factors:
         result = store.run(point_name(method, f), seed)
         if result is None:
             continue
-        if weight is not None and not set(point_options(f, *weight, fixed)) <= set(
-                result.get('options', [])):
+        if not set(point_options(f, *weight, fixed)) <= set(result.get('options', [])):
             continue
         out[f] = 100 * result['metrics']['coco/bbox_mAP']
     return out
