@@ -193,6 +193,30 @@ def test_a_sweep_in_progress_shows_its_stored_points_and_chooses_nothing(store_r
     assert 'bracketed' not in section
 
 
+def test_a_sweep_spread_over_machines_names_its_teacher_instances(store_root, tmp_path):
+    """A sweep resumed on another machine retrains its teacher (``--teacher-match recipe``):
+    its section says which grid points came from which teacher instance."""
+    sweep = Store(str(store_root / f'sweep_{PAIR}'))
+    old, new = (dict(metrics={'coco/bbox_mAP': m}, weights_sha256=d * 64, config='t.py')
+                for m, d in ((0.521, 'a'), (0.520, 'b')))
+    sweep.save_teacher(old)
+    sweep.save_run('student', 100, result('student', 100, 36.6))
+    sweep.save_run('tid@x4', 100,
+                   dict(result('tid@x4', 100, 41.8), fingerprint={'teacher': 'a' * 16}))
+    text = open(publish.write(str(tmp_path / 'b.md'))).read()
+    assert 'instances of the teacher' not in text  # one teacher: nothing to say
+    sweep.save_teacher(new)
+    for factor in (1, 16):
+        name = f'tid@x{factor}'
+        sweep.save_run(name, 100, dict(result(name, 100, 42.0), fingerprint={'teacher': 'b' * 16}))
+    section = section_of(
+        open(publish.write(str(tmp_path / 'b.md'))).read(),
+        '## ImageNet-initialised synthetic pair\n')
+    assert 'The distillation runs come from 2 instances of the teacher' in section
+    assert 'weights bbbbbbbb (52.0 mAP, the current one): 2 runs' in section
+    assert 'weights aaaaaaaa (52.1 mAP): 1 run' in section
+
+
 def test_the_plateau_is_the_first_point_near_the_best():
     curve = [
         dict(iter=i, bbox_mAP=m) for i, m in ((400, .40), (800, .496), (1200, .50), (1600, .49))

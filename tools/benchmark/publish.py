@@ -185,11 +185,22 @@ def sweep_in_progress(pair: str) -> List[str]:
     return lines + ['']
 
 
+def sweep_teachers(pair: str) -> List[str]:
+    """The sentence naming the teacher instances the sweep's runs were distilled from, when a
+    sweep spread over machines retrained its teacher (``--teacher-match recipe``); else none."""
+    store = Store(osp.join(STORE_ROOT, f'sweep_{pair}'))
+    results: Dict[str, list] = {}
+    for name, _, run in store.runs():
+        results.setdefault(name, []).append(run)
+    instances = teacher_instances(results, store.teacher() or {}, store.teachers())
+    return [instances.strip(), ''] if instances else []
+
+
 def sweep_section(pair: str) -> List[str]:
     """The sweep's table (written by ``sweep.py``) and its choices."""
     path = osp.join(STORE_ROOT, f'sweep_{pair}', 'sweep.md')
     if not osp.isfile(path):
-        return sweep_in_progress(pair)
+        return sweep_in_progress(pair) + sweep_teachers(pair)
     with open(path) as f:
         text = f.read().split('\n', 2)[2]  # without its own title
     chosen = read_json(osp.join(STORE_ROOT, f'sweep_{pair}', 'chosen.json'))['chosen']
@@ -204,7 +215,8 @@ def sweep_section(pair: str) -> List[str]:
     if edges:
         notes.append("Not bracketed (best value on the grid's edge after the extensions): "
                      f"{', '.join(edges)}.")
-    return [text.strip(), '', ' '.join(notes) or 'Every chosen value is bracketed.', '']
+    return [text.strip(), '', ' '.join(notes) or 'Every chosen value is bracketed.', ''
+            ] + sweep_teachers(pair)
 
 
 def interval_table(names: List[str], results: Dict[str, list]) -> List[str]:
