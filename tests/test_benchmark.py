@@ -159,6 +159,7 @@ def test_a_result_records_metrics_memory_and_options(first):
     for name, result in first['runs'].items():
         assert result['iters'] == 2 and 'coco/bbox_mAP' in result['metrics'], name
         assert result['peak_rss_mb'] > 100, name
+        assert result['grad_norm'] > 0, name  # before clipping: the configs clip
     assert 'model.distiller.loss_weight=0.5' in first['runs']['tid-half']['options']
     assert not any('loss_weight' in o for o in first['runs']['tid']['options'])
 
@@ -181,8 +182,10 @@ def test_step_cost_is_measured_for_every_method(first):
 
 def test_report_has_the_tables_and_the_plot(first):
     for text in ('| student alone |', '| TID |', '| tid-half |', 'DIEM (ms)', 'step cost ratio',
-                 '## Against the targets', '<!-- notes:start -->'):
+                 '## Against the targets', '<!-- notes:start -->', '| median grad norm |'):
         assert text in first['report'], text
+    norm = first['runs']['tid']['grad_norm']
+    assert re.search(rf"\| tid \| .* \| {norm:.3g} \|", first['report'])
     assert '$' not in first['report']  # every template field filled
     assert first['plot'] == b'\x89PNG'
     assert set(first['summary']['rows']) == set(RUNS)

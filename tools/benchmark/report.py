@@ -415,14 +415,16 @@ def teacher_curve_section(template: Template, curve: List[dict]) -> str:
 
 
 def distill_loss_rows(names: List[str], results: Dict[str, List[dict]], summary: dict) -> str:
-    """Each method's distill losses at the first and last logged iteration of its first seed."""
+    """Each method's distill losses at the first and last logged iteration of its first seed,
+    and that run's median gradient norm before clipping (``-`` for runs recorded without it)."""
     rows = []
     for name in names:
         runs = [r for r in results[name] if r['seed'] == min(summary['rows'][name]['seeds'])]
         if runs and runs[0]['distill_first']:
             f0 = ', '.join(f'{k} {v:.3g}' for k, v in runs[0]['distill_first'].items())
             f1 = ', '.join(f'{k} {v:.3g}' for k, v in runs[0]['distill_last'].items())
-            rows.append(f'| {name} | {f0} | {f1} |')
+            norm = runs[0].get('grad_norm')
+            rows.append(f"| {name} | {f0} | {f1} | {'-' if norm is None else f'{norm:.3g}'} |")
     return '\n'.join(rows)
 
 

@@ -31,6 +31,7 @@ import os
 import os.path as osp
 import re
 import shlex
+import statistics
 import subprocess
 import sys
 import threading
@@ -367,11 +368,16 @@ class RunProgress:
 
 
 def summarize_run(run_dir: str) -> dict:
-    """Final COCO metrics, mean step time and the distill losses at start and end."""
+    """Final COCO metrics, mean step time, the distill losses at start and end, and the median
+    gradient norm before clipping (mmengine logs it when the optimizer wrapper clips): a
+    distillation loss whose gradient dwarfs the clip threshold throttles the detection loss's
+    gradient too, whatever its weight."""
     final = last_val_metrics(run_dir)  # 0.0 when the model detected nothing
     train = [r for r in read_scalars(run_dir) if 'iter' in r and 'time' in r]
     # the first 10 % warm up loaders and caches
     steady = train[len(train) // 10:] or train or [dict(time=float('nan'), data_time=float('nan'))]
+
+    norms = [r['grad_norm'] for r in steady if 'grad_norm' in r]
 
     def distill(record):  # the distill loss terms (not the statistics a loss logs beside them)
         return {k: v for k, v in record.items() if k.startswith('distill.loss') or k == 'loss_ld'}
@@ -386,7 +392,8 @@ def summarize_run(run_dir: str) -> dict:
         data_time_s=sum(r['data_time'] for r in steady) / len(steady),
         iters=train[-1]['iter'] if train else 0,
         distill_first=distill(train[0]) if train else {},
-        distill_last=distill(train[-1]) if train else {})
+        distill_last=distill(train[-1]) if train else {},
+        grad_norm=statistics.median(norms) if norms else None)
 
 
 def detections_prefix(args, name: str, seed: int) -> str:
