@@ -420,10 +420,10 @@ def distill_loss_rows(names: List[str], results: Dict[str, List[dict]], summary:
     rows = []
     for name in names:
         runs = [r for r in results[name] if r['seed'] == min(summary['rows'][name]['seeds'])]
-        if runs and runs[0]['distill_first']:
-            f0 = ', '.join(f'{k} {v:.3g}' for k, v in runs[0]['distill_first'].items())
-            f1 = ', '.join(f'{k} {v:.3g}' for k, v in runs[0]['distill_last'].items())
-            norm = runs[0].get('grad_norm')
+        norm = runs[0].get('grad_norm') if runs else None
+        if runs and (runs[0]['distill_first'] or norm is not None):  # the student: its norm
+            f0 = ', '.join(f'{k} {v:.3g}' for k, v in runs[0]['distill_first'].items()) or '-'
+            f1 = ', '.join(f'{k} {v:.3g}' for k, v in runs[0]['distill_last'].items()) or '-'
             rows.append(f"| {name} | {f0} | {f1} | {'-' if norm is None else f'{norm:.3g}'} |")
     return '\n'.join(rows)
 

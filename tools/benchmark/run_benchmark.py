@@ -369,9 +369,9 @@ class RunProgress:
 
 def summarize_run(run_dir: str) -> dict:
     """Final COCO metrics, mean step time, the distill losses at start and end, and the median
-    gradient norm before clipping (mmengine logs it when the optimizer wrapper clips): a
-    distillation loss whose gradient dwarfs the clip threshold throttles the detection loss's
-    gradient too, whatever its weight."""
+    gradient norm before clipping (mmengine logs it when the optimizer wrapper clips): set
+    beside the student alone's, it shows how far a distillation loss's gradient outweighs the
+    detection loss's, and beside the clip threshold, how often clipping acts."""
     final = last_val_metrics(run_dir)  # 0.0 when the model detected nothing
     train = [r for r in read_scalars(run_dir) if 'iter' in r and 'time' in r]
     # the first 10 % warm up loaders and caches
