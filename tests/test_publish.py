@@ -118,6 +118,29 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert '| TID, key areas only | 60.0 |' in abl and '| TID | 61.5 |' in abl
 
 
+def test_verdicts_of_a_table_in_progress_compare_the_seeds_every_method_has(store_root, tmp_path):
+    store = Store(str(store_root / f'bench_{PAIR}'))
+    store.save_teacher(dict(metrics={'coco/bbox_mAP': 0.70}, config='t.py'))
+    # seed 0 of every method, seed 1 of the student and TID only: TID's seed 1 is its best,
+    # so a mean over TID's two seeds against FGD's one would flatter TID
+    for name, maps in dict(student=(50.0, 50.0), tid=(56.0, 66.0), fgd=(55.0, )).items():
+        for seed, value in enumerate(maps):
+            store.save_run(name, seed, result(name, seed, value))
+    text = section_of(
+        open(publish.write(str(tmp_path / 'b.md'))).read(),
+        '## ImageNet-initialised synthetic pair\n')
+    assert '| TID | 61.0 ± 7.1 |' in text  # the table: every seed a row has
+    verdicts = text[text.index('### Against the targets'):]
+    assert 'On seed 0, the ones every method of the table has so far' in verdicts
+    assert 'TID closes 30% of the teacher-student gap (20.0 mAP' in verdicts
+    assert '* TID vs FGD: +1.0 mAP on one seed: no seed spread to compare it with yet.' \
+        in verdicts
+    # a seed that no method shares with the others leaves nothing to compare
+    store.save_run('crosskd', 5, result('crosskd', 5, 58.0))
+    text = open(publish.write(str(tmp_path / 'b.md'))).read()
+    assert '* No seed that every method of the table has yet: no verdict.' in text
+
+
 def test_the_first_256px_pair_is_kept_below_with_why_it_was_left(store_root, tmp_path):
     fill(store_root)
     text = open(publish.write(str(tmp_path / 'b.md'))).read()

@@ -255,11 +255,15 @@ def verdicts(summary: dict) -> List[str]:
         if not other or other['mAP'][0] is None:
             continue
         diff = tid['mAP'][0] - other['mAP'][0]
-        spread = max([s for s in (tid['mAP'][1], other['mAP'][1]) if s is not None], default=0.0)
-        verdict = 'beats it by more than the seed spread' if diff > spread else \
+        stds = [s for s in (tid['mAP'][1], other['mAP'][1]) if s is not None]
+        if not stds:  # one seed has no spread: a difference alone says nothing about it
+            out.append(f"* TID vs {other['label']}: {diff:+.1f} mAP on one seed: no seed "
+                       'spread to compare it with yet.')
+            continue
+        verdict = 'beats it by more than the seed spread' if diff > max(stds) else \
             'does NOT beat it by more than the seed spread'
         out.append(f"* TID vs {other['label']}: {diff:+.1f} mAP, spread (larger std) "
-                   f'{spread:.1f}: TID {verdict}.')
+                   f'{max(stds):.1f}: TID {verdict}.')
     combo = rows.get('tid-crosskd')
     if combo and combo['mAP'][0] is not None:
         best = max((r['mAP'][0], n) for n, r in rows.items()
@@ -303,6 +307,28 @@ def ranking(pair: str, summary: dict) -> List[str]:
         '* final table (full schedule, mean over seeds): ' +
         ' > '.join(f"{m} {rows[m]['mAP'][0]:.1f}" for m in final), f'* {same}.', ''
     ]
+
+
+def on_common_seeds(store: Store, names: List[str], methods: List[Method], results: Dict[str, list],
+                    costs: Dict[str, dict], teacher: dict, pair: str) -> List[str]:
+    """The verdicts and the ranking, on the seeds that every method of the table has: while a
+    benchmark is in progress its rows average different seed sets, and comparing those means
+    would mix seed noise into the differences."""
+    have = [{r['seed'] for r in results[n]} for n in names]
+    every = sorted(set.union(*have)) if have else []
+    common = sorted(set.intersection(*have)) if have else []
+    if not common:
+        return ['* No seed that every method of the table has yet: no verdict.', '']
+    lines = []
+    summary = summarize(methods, results, costs, teacher)
+    if common != every:
+        lines = [
+            f"On seed{'s' * (len(common) > 1)} {', '.join(map(str, common))}, the ones every "
+            'method of the table has so far (the table averages each row over the seeds it '
+            'has):', ''
+        ]
+        summary = summarize(methods, load(store, list(results), common), costs, teacher)
+    return lines + verdicts(summary) + [''] + ranking(pair, summary)
 
 
 def compute_used(store: Store, label: str) -> str:
@@ -393,8 +419,8 @@ def pair_section(spec: Published) -> List[str]:
                                    for r in results[n]}))) + ')', ''
     ] + table(names, summary) + ['']
     if not spec.purpose:
-        lines += ['### Against the targets', ''] + verdicts(summary) + ['']
-        lines += ranking(spec.pair, summary)
+        lines += ['### Against the targets', ''] + on_common_seeds(store, names, methods, results,
+                                                                   costs, teacher, spec.pair)
     intervals = interval_table(names, results)
     if intervals:
         lines += ['### Bootstrap intervals (images resampled, 1000 draws)', ''] + intervals + ['']
