@@ -114,7 +114,7 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert '* sweep (tuning seed, short schedule): fgd 41.0 > tid 40.0' in text
     assert '* final table (full schedule, mean over seeds): tid 62.0 > fgd 55.0' in text
     assert '* a different order.' in text
-    abl = text[text.index('### TID ablations (seeds 0)'):]
+    abl = text[text.index('### TID ablations (seed 0)'):]
     assert '| TID, key areas only | 60.0 |' in abl and '| TID | 61.5 |' in abl
 
 

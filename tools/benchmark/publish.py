@@ -125,6 +125,12 @@ def seeds_in(store: Store, name: str) -> List[int]:
     return [seed for method, seed, _ in store.runs() if method == name]
 
 
+def seeds_text(seeds) -> str:
+    """'seed 0' or 'seeds 0, 1, 2'."""
+    seeds = sorted(seeds)
+    return f"seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))}"
+
+
 def load(store: Store, names: List[str], seeds: Optional[List[int]] = None) -> Dict[str, list]:
     """Every committed run of ``names`` (on ``seeds`` when given)."""
     return {
@@ -323,9 +329,8 @@ def on_common_seeds(store: Store, names: List[str], methods: List[Method], resul
     summary = summarize(methods, results, costs, teacher)
     if common != every:
         lines = [
-            f"On seed{'s' * (len(common) > 1)} {', '.join(map(str, common))}, the ones every "
-            'method of the table has so far (the table averages each row over the seeds it '
-            'has):', ''
+            f'On {seeds_text(common)}, the ones every method of the table has so far (the table '
+            'averages each row over the seeds it has):', ''
         ]
         summary = summarize(methods, load(store, list(results), common), costs, teacher)
     return lines + verdicts(summary) + [''] + ranking(pair, summary)
@@ -413,10 +418,7 @@ def pair_section(spec: Published) -> List[str]:
         lines += [instances.strip(), '']
     weights = "the configs' loss weights" if spec.purpose else 'tuned weights'
     lines += [
-        f'### Results ({weights}, seeds ' +
-        ', '.join(map(str, sorted({r['seed']
-                                   for n in names
-                                   for r in results[n]}))) + ')', ''
+        f"### Results ({weights}, {seeds_text({r['seed'] for n in names for r in results[n]})})", ''
     ] + table(names, summary) + ['']
     if not spec.purpose:
         lines += ['### Against the targets', ''] + on_common_seeds(store, names, methods, results,
@@ -431,8 +433,7 @@ def pair_section(spec: Published) -> List[str]:
         summary_abl = summarize([m for m in methods if m.name in abl] + [Method('student', '', [])],
                                 dict(sub, student=load(store, ['student'], seeds)['student']), {},
                                 teacher)
-        lines += [f"### TID ablations (seeds {', '.join(map(str, seeds))})", ''] + table(
-            abl, summary_abl) + ['']
+        lines += [f'### TID ablations ({seeds_text(seeds)})', ''] + table(abl, summary_abl) + ['']
     return lines
 
 
