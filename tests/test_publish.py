@@ -341,6 +341,45 @@ def test_the_gain_pairs_seeds_the_method_and_the_student_share():
     assert '| 5.0 |' in table(['student', 'tid'], summary)[4]
 
 
+def test_run_benchmarks_rival_verdicts_pair_the_seeds_both_methods_have():
+    """run_benchmark's own report compares TID with a rival on the seeds both have: TID's best
+    seed, which the rival lacks, does not flatter it."""
+    from tools.benchmark.methods import Method
+    from tools.benchmark.report import rival_verdicts, summarize
+
+    def run(seed, m_ap):
+        return dict(
+            seed=seed,
+            metrics={
+                key: m_ap
+                for _, key in METRICS
+            },
+            step_time_s=1.0,
+            peak_rss_mb=1024.0)
+
+    results = dict(tid=[run(0, 0.40), run(1, 0.60)], pkd=[run(0, 0.45)])
+    summary = summarize(
+        [Method('tid', 'y.py', []), Method('pkd', 'z.py', [])], results, {},
+        dict(metrics={
+            key: 0.70
+            for _, key in METRICS
+        }))
+    rows = summary['rows']
+    assert rival_verdicts(rows['tid'], rows) == [
+        '* TID vs PKD: TID is worse than it by 5.0 mAP on the seed both have (0) '
+        '(50.0 ± 14.1 vs 45.0).'
+    ]
+    results['pkd'].append(run(1, 0.50))
+    rows = summarize(
+        [Method('tid', 'y.py', []), Method('pkd', 'z.py', [])], results, {},
+        dict(metrics={
+            key: 0.70
+            for _, key in METRICS
+        }))['rows']
+    assert rival_verdicts(
+        rows['tid'], rows)[0].startswith('* TID vs PKD: TID is better than it by 2.5 mAP (50.0')
+
+
 def test_resumed_runs_are_timed_from_where_they_resumed(store_root):
     """A run interrupted (e.g. at the end of a session) and resumed records the wall time of its
     last part only: seconds per iteration divide it by the iterations it covers, and the line

@@ -150,7 +150,12 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
     for m in methods:
         runs = results.get(m.name, [])
         row = dict(
-            label=m.label, config=m.config, options=m.options, seeds=[r['seed'] for r in runs])
+            label=m.label,
+            config=m.config,
+            options=m.options,
+            seeds=[r['seed'] for r in runs],
+            by_seed={r['seed']: 100 * r['metrics']['coco/bbox_mAP']
+                     for r in runs})
         for short, key in METRICS:
             # COCO's -1: the val set has no object of that size; such a value is no score
             row[short] = mean_std([100 * r['metrics'][key] for r in runs if r['metrics'][key] >= 0])
@@ -218,15 +223,20 @@ def gain_verdict(tid: dict, summary: dict) -> str:
 
 
 def rival_verdicts(tid: dict, rows: dict) -> List[str]:
-    """TID's mAP against each of :data:`RIVALS` present."""
+    """TID's mAP against each of :data:`RIVALS` present, paired by seed: the mean over the
+    seeds both have of the difference (with every seed shared, the difference of the means)."""
     out = []
     for name in RIVALS:
         other = rows.get(name)
-        if other and other['mAP'][0] is not None and tid['mAP'][0] is not None:
-            diff = tid['mAP'][0] - other['mAP'][0]
-            word = 'better than' if diff > 0 else 'worse than' if diff < 0 else 'equal to'
-            out.append(f"* TID vs {other['label']}: TID is {word} it by {abs(diff):.1f} mAP "
-                       f"({fmt(*tid['mAP'])} vs {fmt(*other['mAP'])}).")
+        shared = sorted(set(tid['by_seed']) & set(other['by_seed'])) if other else []
+        if not shared:
+            continue
+        diff = sum(tid['by_seed'][s] - other['by_seed'][s] for s in shared) / len(shared)
+        word = 'better than' if diff > 0 else 'worse than' if diff < 0 else 'equal to'
+        on = '' if sorted(tid['by_seed']) == sorted(other['by_seed']) == shared else \
+            f" on the seed{'s' * (len(shared) > 1)} both have ({', '.join(map(str, shared))})"
+        out.append(f"* TID vs {other['label']}: TID is {word} it by {abs(diff):.1f} mAP{on} "
+                   f"({fmt(*tid['mAP'])} vs {fmt(*other['mAP'])}).")
     return out
 
 
