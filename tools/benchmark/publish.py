@@ -315,24 +315,24 @@ def ranking(pair: str, summary: dict) -> List[str]:
     ]
 
 
-def on_common_seeds(store: Store, names: List[str], methods: List[Method], results: Dict[str, list],
+def on_common_seeds(summary: dict, names: List[str], methods: List[Method], results: Dict[str,
+                                                                                          list],
                     costs: Dict[str, dict], teacher: dict, pair: str) -> List[str]:
     """The verdicts and the ranking, on the seeds that every method of the table has: while a
     benchmark is in progress its rows average different seed sets, and comparing those means
-    would mix seed noise into the differences."""
+    would mix seed noise into the differences. ``summary``: the table's, over every seed."""
     have = [{r['seed'] for r in results[n]} for n in names]
-    every = sorted(set.union(*have)) if have else []
     common = sorted(set.intersection(*have)) if have else []
     if not common:
         return ['* No seed that every method of the table has yet: no verdict.', '']
     lines = []
-    summary = summarize(methods, results, costs, teacher)
-    if common != every:
+    if common != sorted(set.union(*have)):
         lines = [
             f'On {seeds_text(common)}, the ones every method of the table has so far (the table '
             'averages each row over the seeds it has):', ''
         ]
-        summary = summarize(methods, load(store, list(results), common), costs, teacher)
+        on_common = {n: [r for r in runs if r['seed'] in common] for n, runs in results.items()}
+        summary = summarize(methods, on_common, costs, teacher)
     return lines + verdicts(summary) + [''] + ranking(pair, summary)
 
 
@@ -421,7 +421,7 @@ def pair_section(spec: Published) -> List[str]:
         f"### Results ({weights}, {seeds_text({r['seed'] for n in names for r in results[n]})})", ''
     ] + table(names, summary) + ['']
     if not spec.purpose:
-        lines += ['### Against the targets', ''] + on_common_seeds(store, names, methods, results,
+        lines += ['### Against the targets', ''] + on_common_seeds(summary, names, methods, results,
                                                                    costs, teacher, spec.pair)
     intervals = interval_table(names, results)
     if intervals:

@@ -93,17 +93,16 @@ def provenance(results: Dict[str, List[dict]], current: str) -> str:
             ', '.join(parts) + '.')
 
 
-def paired_gain(runs: List[dict], student: Dict[int, float], t_map: float):
+def paired_gain(method: Dict[int, float], student: Dict[int, float], t_map: float):
     """Gain over the student alone, paired by seed: the mean over the seeds both have of
     (method mAP - student mAP), and the share of the teacher-student gap on those seeds it
     closes. Comparing means over different seed sets would mix seed noise into the gain.
 
     Returns ``(gain, closed, seeds)``; ``(None, None, [])`` when no seed is shared.
     """
-    shared = sorted(r['seed'] for r in runs if r['seed'] in student)
+    shared = sorted(seed for seed in method if seed in student)
     if not shared:
         return None, None, []
-    method = {r['seed']: 100 * r['metrics']['coco/bbox_mAP'] for r in runs}
     gain = sum(method[s] - student[s] for s in shared) / len(shared)
     gap = t_map - sum(student[s] for s in shared) / len(shared)
     return gain, (gain / gap if gap > 0 else None), shared
@@ -159,7 +158,7 @@ def summarize(methods: List[Method], results: Dict[str, List[dict]], costs: Dict
         for short, key in METRICS:
             # COCO's -1: the val set has no object of that size; such a value is no score
             row[short] = mean_std([100 * r['metrics'][key] for r in runs if r['metrics'][key] >= 0])
-        row['gain'], row['closed'], row['gain_seeds'] = paired_gain(runs, base, t_map)
+        row['gain'], row['closed'], row['gain_seeds'] = paired_gain(row['by_seed'], base, t_map)
         row['step_s'] = mean_std([r['step_time_s'] for r in runs])
         row['rss_gb'] = mean_std([r['peak_rss_mb'] / 1024 for r in runs])
         row['cost'] = costs.get(m.name)
