@@ -135,6 +135,10 @@ def test_verdicts_of_a_table_in_progress_compare_the_seeds_every_method_has(stor
     assert 'TID closes 30% of the teacher-student gap (20.0 mAP' in verdicts
     assert '* TID vs FGD: +1.0 mAP on one seed: no seed spread to compare it with yet.' \
         in verdicts
+    store.save_run('tid-crosskd', 0, result('tid-crosskd', 0, 57.0))
+    text = open(publish.write(str(tmp_path / 'b.md'))).read()
+    assert '* TID + CrossKD 57.0 vs the best other method (TID, 56.0): beats all (on one seed).' \
+        in text
     # a seed that no method shares with the others leaves nothing to compare
     store.save_run('crosskd', 5, result('crosskd', 5, 58.0))
     text = open(publish.write(str(tmp_path / 'b.md'))).read()

@@ -277,7 +277,8 @@ def verdicts(summary: dict) -> List[str]:
                                 'student') and n not in ABLATIONS and r['mAP'][0] is not None)
         out.append(f"* TID + CrossKD {combo['mAP'][0]:.1f} vs the best other method "
                    f"({rows[best[1]]['label']}, {best[0]:.1f}): "
-                   f"{'beats all' if combo['mAP'][0] > best[0] else 'does NOT beat all'}.")
+                   f"{'beats all' if combo['mAP'][0] > best[0] else 'does NOT beat all'}"
+                   f"{' (on one seed)' if combo['mAP'][1] is None else ''}.")
     if tid['cost']:
         ratio = tid['cost']['ratio']
         out.append(
