@@ -395,3 +395,42 @@ def test_resumed_runs_are_timed_from_where_they_resumed(store_root):
     # (300 + 1600) s over (200 + 1600) iterations
     assert '(1.06 s per iteration with validation; 1 of them resumed after an interruption, ' \
         'timed from there;' in line
+
+
+def test_each_elements_effect_is_tid_minus_its_ablation_paired_by_seed(store_root, tmp_path):
+    store = Store(str(store_root / f'bench_{PAIR}'))
+    store.save_teacher(dict(metrics={'coco/bbox_mAP': 0.70}, config='t.py'))
+    maps = {
+        'student': (50.0, 51.0, 52.0),
+        'tid': (60.0, 64.0, 62.0),
+        # seed-for-seed 2 below TID (a mean over different seed sets would hide it)
+        'tid-keyonly': (58.0, 62.0, 60.0),
+        'tid-noregions': (61.0, 63.0, 62.5),  # within the spread of the differences
+        'tid-fixedthr': (61.0, 65.0, 63.5),  # above TID on every seed
+        'tid-clsonly': (59.0, ),  # one seed so far
+    }
+    for name, values in maps.items():
+        for seed, value in enumerate(values):
+            store.save_run(name, seed, result(name, seed, value))
+    store.save_run('tid-regonly', 7, result('tid-regonly', 7, 55.0))  # no seed shared with TID
+    report = open(publish.write(str(tmp_path / 'b.md'))).read()
+    doc = tmp_path / 'method.md'
+    doc.write_text('# TID\n\nbefore\n<!-- measured-effects:start -->\nold\n'
+                   '<!-- measured-effects:end -->\nafter\n')
+    publish.write_effects(str(doc))
+    text = doc.read_text()
+    assert text.startswith('# TID\n\nbefore\n<!-- measured-effects:start -->')
+    assert text.endswith('<!-- measured-effects:end -->\nafter\n') and '\nold\n' not in text
+    for out in (report, text):
+        assert ('TID minus it +2.0 mAP on seeds 0, 1, 2 (per seed +2.0, +2.0, +2.0; std 0.0): '
+                "TID's choice better by more than the spread.") in out
+        assert ('TID minus it -0.2 mAP on seeds 0, 1, 2 (per seed -1.0, +1.0, -0.5; std 1.0): '
+                'within the spread: no effect measured.') in out
+        assert ('TID minus it -1.2 mAP on seeds 0, 1, 2 (per seed -1.0, -1.0, -1.5; std 0.3): '
+                'the ablation better by more than the spread.') in out
+        assert 'TID minus it +1.0 mAP on seed 0 (per seed +1.0): one seed: no spread' in out
+        assert '* TID, reg score only (`tid-regonly`; the classification score in the ' \
+            'importance (regression score alone)): no seed shared with TID yet.' in out
+    doc.write_text('# TID without the markers\n')
+    with pytest.raises(SystemExit, match='markers'):
+        publish.write_effects(str(doc))

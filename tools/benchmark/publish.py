@@ -9,9 +9,10 @@ every finished run and step cost (``benchmarks/bench_<pair>/``), the loss-weight
 tuned the methods (``benchmarks/sweep_<pair>/``) and the validation curves of the reference
 trainings (``benchmarks/references/``), and writes one report: per pair the curves that chose
 the schedules, the sweep, the main table (mean ± std over seeds, bootstrap intervals), TID's
-ablations and the targets checked against the numbers. A pair without results says which
-command makes them. The from-scratch regime's report, made before, is linked below them
-(``docs/benchmarks_from_scratch.md``).
+ablations and the targets checked against the numbers; it also writes the measured effect of each
+TID element (TID minus its ablation, paired by seed) into the marked block of ``docs/method.md``.
+A pair without results says which command makes them. The from-scratch regime's report, made
+before, is linked below them (``docs/benchmarks_from_scratch.md``).
 """
 import argparse
 import datetime
@@ -118,6 +119,22 @@ class Targets(NamedTuple):
 
 TARGETS = Targets()
 BASELINES = ('fgd', 'fgd-initstudent', 'crosskd', 'tbd', 'pkd', 'ld')  # where a pair runs them
+# the element of TID (docs/method.md, "Every element at a glance") each ablation removes or
+# changes: TID minus the ablation is that element's measured effect
+ABLATION_ELEMENTS = {
+    'tid-clsonly': 'the regression score in the importance (classification score alone)',
+    'tid-regonly': 'the classification score in the importance (regression score alone)',
+    'tid-fixedthr': "the detector's own positive / negative criteria (fixed IoU 0.5 / 0.4)",
+    'tid-keyonly': 'the weak areas from the learning dynamics (key areas only)',
+    'tid-regions211': 'the attenuated low-value region: (2, 1, 0.5) against (2, 1, 1)',
+    'tid-noregions': 'the three regions: (2, 1, 0.5) against uniform (1, 1, 1)',
+    'tid-fgdform': "the standardised-MSE loss form against FGD's raw-feature form (the latter at "
+    "FGD's tuned factor)",
+    'tid-regionmean': 'the per-level mean against per-region means (low x0.2)',
+    'tid-roi': "the RPN's significance alone against the RPN's and the RoI head's",
+}
+METHOD_DOC = osp.join(REPO, 'docs', 'method.md')
+EFFECTS_START, EFFECTS_END = '<!-- measured-effects:start -->', '<!-- measured-effects:end -->'
 
 
 def seeds_in(store: Store, name: str) -> List[int]:
@@ -337,6 +354,39 @@ def on_common_seeds(summary: dict, names: List[str], methods: List[Method], resu
     return lines + verdicts(summary) + [''] + ranking(pair, summary)
 
 
+def ablation_effects(names: List[str], results: Dict[str, list]) -> List[str]:
+    """Each ablation's effect as TID minus the ablation in mAP, paired by seed (the seeds both
+    have), with the std of the paired differences as the spread: TID's choice of an element
+    measurably helps when TID beats its ablation by more than that spread."""
+
+    def by_seed(name):
+        return {r['seed']: 100 * r['metrics']['coco/bbox_mAP'] for r in results.get(name, [])}
+
+    tid, lines = by_seed('tid'), []
+    for name in names:
+        other = by_seed(name)
+        shared = sorted(set(tid) & set(other))
+        head = f"* {LABELS.get(name, name)} (`{name}`; {ABLATION_ELEMENTS.get(name, name)}): "
+        if not shared:
+            lines.append(head + 'no seed shared with TID yet.')
+            continue
+        diffs = [tid[s] - other[s] for s in shared]
+        mean, std = mean_std(diffs)
+        if std is None:
+            verdict = 'one seed: no spread to compare it with yet'
+        elif mean > std:
+            verdict = "TID's choice better by more than the spread"
+        elif mean < -std:
+            verdict = 'the ablation better by more than the spread'
+        else:
+            verdict = 'within the spread: no effect measured'
+        per_seed = ', '.join(f'{d:+.1f}' for d in diffs)
+        spread = f'; std {std:.1f}' if std is not None else ''
+        lines.append(head + f'TID minus it {mean:+.1f} mAP on {seeds_text(shared)} (per seed '
+                     f'{per_seed}{spread}): {verdict}.')
+    return lines
+
+
 def compute_used(store: Store, label: str) -> str:
     """How much training the committed runs of a store took: their number, summed wall time,
     seconds per iteration, how they ran and on which processor (as recorded by each run)."""
@@ -435,7 +485,50 @@ def pair_section(spec: Published) -> List[str]:
                                 dict(sub, student=load(store, ['student'], seeds)['student']), {},
                                 teacher)
         lines += [f'### TID ablations ({seeds_text(seeds)})', ''] + table(abl, summary_abl) + ['']
+        lines += [
+            "Each element's measured effect: TID minus the ablation, paired by seed (spread: the "
+            'std of the paired differences):', ''
+        ] + ablation_effects(abl[1:], results) + ['']
     return lines
+
+
+def effects_block() -> List[str]:
+    """docs/method.md's measured effects on the published pairs (TID minus each ablation,
+    paired by seed), from the committed results."""
+    lines = []
+    for spec in PUBLISHED:
+        store = Store(osp.join(STORE_ROOT, f'bench_{spec.pair}'))
+        if spec.retired_at or store.teacher() is None:
+            continue
+        found = catalogue(spec.pair)
+        # a design-choice pair's variants (e.g. tid-roi) are its ablations
+        names = ['tid'] + list(found['ablations']) + list(found['extra'] if spec.purpose else [])
+        results = load(store, names)
+        abl = [n for n in names[1:] if results.get(n)]
+        label = spec.label or PAIRS[spec.pair].label
+        lines += [f'**{spec.title}** ({label}; [benchmarks.md](benchmarks.md)):', '']
+        lines += ablation_effects(abl, results) if abl and results.get('tid') else \
+            ['* no ablation run committed yet.']
+        lines.append('')
+    return lines
+
+
+def write_effects(doc: str = METHOD_DOC) -> str:
+    """Replace the block between the measured-effects markers of ``doc`` (docs/method.md)."""
+    with open(doc) as f:
+        text = f.read()
+    if EFFECTS_START not in text or EFFECTS_END not in text:
+        raise SystemExit(f'{doc}: the markers {EFFECTS_START} and {EFFECTS_END} are missing; add '
+                         'them (on lines of their own) where the measured effects go')
+    head, rest = text.split(EFFECTS_START, 1)
+    tail = rest.split(EFFECTS_END, 1)[1]
+    block = [
+        '', f'Written by `python -m tools.benchmark.publish` from the committed results on '
+        f"{datetime.datetime.now(datetime.timezone.utc):%Y-%m-%d %H:%M} UTC.", ''
+    ] + effects_block()
+    with open(doc, 'w') as f:
+        f.write(head + EFFECTS_START + '\n'.join(block) + EFFECTS_END + tail)
+    return doc
 
 
 def write(doc: str = DOC) -> str:
@@ -468,8 +561,13 @@ def write(doc: str = DOC) -> str:
 def main(argv: Optional[List[str]] = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--doc', default=DOC, help='where the report goes')
+    parser.add_argument(
+        '--method-doc',
+        default=METHOD_DOC,
+        help="the page whose measured-effects block takes TID's ablation effects")
     args = parser.parse_args(argv)
     print('>> report:', osp.relpath(write(args.doc), REPO))
+    print('>> measured effects:', osp.relpath(write_effects(args.method_doc), REPO))
 
 
 if __name__ == '__main__':
