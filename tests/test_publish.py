@@ -116,6 +116,14 @@ def test_tables_and_verdicts_come_from_the_stored_numbers(store_root, tmp_path):
     assert '* a different order.' in text
     abl = text[text.index('### TID ablations (seed 0)'):]
     assert '| TID, key areas only | 60.0 |' in abl and '| TID | 61.5 |' in abl
+    assert 'No gain interval' not in text
+    store = Store(str(store_root / f'bench_{PAIR}'))
+    unpaired = result('tbd', 0, 57.0)
+    del unpaired['bootstrap_gain']  # its seed's student came from the store
+    store.save_run('tbd', 0, unpaired)
+    text = open(publish.write(str(tmp_path / 'b.md'))).read()
+    assert 'No gain interval for TBD (reconstr.) s0: the student alone of that seed was taken ' \
+        'from the committed results' in text
 
 
 def test_verdicts_of_a_table_in_progress_compare_the_seeds_every_method_has(store_root, tmp_path):
