@@ -442,3 +442,9 @@ def test_each_elements_effect_is_tid_minus_its_ablation_paired_by_seed(store_roo
     doc.write_text('# TID without the markers\n')
     with pytest.raises(SystemExit, match='markers'):
         publish.write_effects(str(doc))
+
+
+def test_a_difference_that_rounds_to_zero_reads_plus_zero():
+    from tools.benchmark.report import signed
+    assert [signed(v) for v in (-0.04, 0.0, 0.04, -0.06, 1.25)] == \
+        ['+0.0', '+0.0', '+0.0', '-0.1', '+1.2']

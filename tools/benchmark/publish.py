@@ -22,7 +22,7 @@ import os.path as osp
 from typing import Dict, List, NamedTuple, Optional
 
 from tools.benchmark.methods import ABLATIONS, LABELS, PAIRS, Method, catalogue
-from tools.benchmark.report import fmt, mean_std, summarize, table, teacher_instances
+from tools.benchmark.report import fmt, mean_std, signed, summarize, table, teacher_instances
 from tools.benchmark.store import STORE_ROOT, Store, read_json, timed_iters
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -249,6 +249,7 @@ def interval_table(names: List[str], results: Dict[str, list]) -> List[str]:
         '| method | mAP (mean ± std) | 95% interval of mAP, per seed | 95% interval of the gain, '
         'per seed |', '|---|---|---|---|'
     ]
+    unpaired = []  # distillation runs without a gain interval
     for name in names:
         runs = [r for r in results.get(name, []) if 'bootstrap' in r]
         if not runs:
@@ -256,17 +257,17 @@ def interval_table(names: List[str], results: Dict[str, list]) -> List[str]:
         maps = mean_std([100 * r['metrics']['coco/bbox_mAP'] for r in results[name]])
         cis = '; '.join(f"s{r['seed']}: [{100 * r['bootstrap']['low']:.1f}, "
                         f"{100 * r['bootstrap']['high']:.1f}]" for r in runs)
-        gains = '; '.join(f"s{r['seed']}: [{100 * r['bootstrap_gain']['low']:+.1f}, "
-                          f"{100 * r['bootstrap_gain']['high']:+.1f}]" for r in runs
+        gains = '; '.join(f"s{r['seed']}: [{signed(100 * r['bootstrap_gain']['low'])}, "
+                          f"{signed(100 * r['bootstrap_gain']['high'])}]" for r in runs
                           if 'bootstrap_gain' in r)
         lines.append(f'| {LABELS.get(name, name)} | {fmt(*maps)} | {cis} | {gains} |')
-    unpaired = sorted({(name, r['seed'])
-                       for name in names if name != 'student' for r in results.get(name, [])
-                       if 'bootstrap' in r and 'bootstrap_gain' not in r})
-    if len(lines) > 2 and unpaired:
+        unpaired += [
+            f"{LABELS.get(name, name)} s{r['seed']}" for r in runs
+            if name != 'student' and 'bootstrap_gain' not in r
+        ]
+    if unpaired:
         lines += [
-            '',
-            'No gain interval for ' + ', '.join(f'{LABELS.get(n, n)} s{s}' for n, s in unpaired) +
+            '', 'No gain interval for ' + ', '.join(unpaired) +
             ': the student alone of that seed was taken from the committed results, so its '
             'detections, which the paired resampling needs, were not on the machine that ran the '
             'method (they are not committed); the seed spread and the per-seed intervals of mAP '
@@ -292,12 +293,12 @@ def verdicts(summary: dict) -> List[str]:
         diff = tid['mAP'][0] - other['mAP'][0]
         stds = [s for s in (tid['mAP'][1], other['mAP'][1]) if s is not None]
         if not stds:  # one seed has no spread: a difference alone says nothing about it
-            out.append(f"* TID vs {other['label']}: {diff:+.1f} mAP on one seed: no seed "
+            out.append(f"* TID vs {other['label']}: {signed(diff)} mAP on one seed: no seed "
                        'spread to compare it with yet.')
             continue
         verdict = 'beats it by more than the seed spread' if diff > max(stds) else \
             'does NOT beat it by more than the seed spread'
-        out.append(f"* TID vs {other['label']}: {diff:+.1f} mAP, spread (larger std) "
+        out.append(f"* TID vs {other['label']}: {signed(diff)} mAP, spread (larger std) "
                    f'{max(stds):.1f}: TID {verdict}.')
     combo = rows.get('tid-crosskd')
     if combo and combo['mAP'][0] is not None:
@@ -392,9 +393,9 @@ def ablation_effects(names: List[str], results: Dict[str, list]) -> List[str]:
             verdict = 'the ablation better by more than the spread'
         else:
             verdict = 'within the spread: no effect measured'
-        per_seed = ', '.join(f'{d:+.1f}' for d in diffs)
+        per_seed = ', '.join(signed(d) for d in diffs)
         spread = f'; std {std:.1f}' if std is not None else ''
-        lines.append(head + f'TID minus it {mean:+.1f} mAP on {seeds_text(shared)} (per seed '
+        lines.append(head + f'TID minus it {signed(mean)} mAP on {seeds_text(shared)} (per seed '
                      f'{per_seed}{spread}): {verdict}.')
     return lines
 

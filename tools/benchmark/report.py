@@ -55,6 +55,11 @@ def fmt(mean: Optional[float], std: Optional[float], digits: int = 1) -> str:
     return f'{mean:.{digits}f}' + (f' ± {std:.{digits}f}' if std is not None else '')
 
 
+def signed(value: float, digits: int = 1) -> str:
+    """``value`` with its sign, a value that rounds to zero as ``+0.0`` (never ``-0.0``)."""
+    return f'{round(value, digits) + 0.0:+.{digits}f}'
+
+
 def machine() -> str:
     cpu = cpu_name()
     mem = ''
@@ -211,7 +216,7 @@ def gain_verdict(tid: dict, summary: dict) -> str:
     gap, closed = summary['gap'], tid['closed']
     spread = max([s for s in (summary['student_std'], tid['mAP'][1]) if s is not None],
                  default=None)
-    line = f"* TID: {tid['gain']:+.1f} mAP over the student alone"
+    line = f"* TID: {signed(tid['gain'])} mAP over the student alone"
     if spread is not None:
         line += (f" (seed spread, the larger std of the two: {spread:.1f}; gain "
                  f"{'above' if tid['gain'] > spread else 'NOT above'} it)")
