@@ -3,7 +3,7 @@ import pytest
 import torch
 
 from tid_mmdet.models.task_modules.heads import BaseHeadAdapter, DensePredictions
-from tid_mmdet.models.task_modules.tid import DIEM
+from tid_mmdet.models.task_modules.tid import DIEM, LDAM
 from tid_mmdet.models.utils import pack_gt_instances
 from .utils import make_batch
 
@@ -84,6 +84,40 @@ def test_locations_in_the_negative_band_are_matched_to_no_object():
     # 'fixed' ignores the detector's criteria
     score_r, _ = DIEM(thresholds='fixed').task_scores(preds, *gt(), detector_thrs=thrs)
     assert score_r.item() == pytest.approx(0.4)
+
+
+def test_on_one_class_the_reg_only_ablation_finds_tids_areas():
+    """With one class every location matched to an object predicts its class, so Score_c is 2.0
+    exactly where Score_r is not 0.4: the product is a monotone map of Score_r and TID's key and
+    weak areas equal the reg-only ablation's (why tid-regonly reproduces TID on DeepForest). With
+    two classes the class term changes them."""
+    g = torch.Generator().manual_seed(0)
+    gt_boxes = torch.tensor([[[0., 0., 10., 10.], [20., 20., 34., 30.]]])
+    valid = torch.ones(1, 2, dtype=torch.bool)
+    # 64 locations with boxes jittered around both GTs and the background
+    centre = gt_boxes[0, torch.arange(64) % 2] + torch.randn(64, 4, generator=g) * 4
+    boxes = [
+        torch.cat([c[:, :2], c[:, :2] + (c[:, 2:] - c[:, :2]).abs() + 1], 1)
+        for c in (centre, centre + torch.randn(64, 4, generator=g) * 3)
+    ]
+
+    def areas(tasks, num_classes, labels):
+        diem, ldam = DIEM(tasks=tasks), LDAM()
+        score = [
+            diem(
+                DensePredictions(b[None, :, None], torch.rand(1, 64, 1, num_classes, generator=g),
+                                 [(8, 8)]), gt_boxes, labels, valid) for b in boxes
+        ]
+        return ldam(*score, key_thr=diem.key_score)
+
+    for num_classes, labels, same in ((1, [0, 0], True), (3, [1, 2], False)):
+        state = g.get_state()
+        both = areas('both', num_classes, torch.tensor([labels]))
+        g.set_state(state)
+        reg = areas('reg', num_classes, torch.tensor([labels]))
+        assert both[0].any() and both[1].any()
+        equal = torch.equal(both[0], reg[0]) and torch.equal(both[1], reg[1])
+        assert equal is same, (num_classes, equal)
 
 
 def test_multi_prior_locations_take_the_best_prior():

@@ -416,6 +416,7 @@ def test_each_elements_effect_is_tid_minus_its_ablation_paired_by_seed(store_roo
         'tid-noregions': (61.0, 63.0, 62.5),  # within the spread of the differences
         'tid-fixedthr': (61.0, 65.0, 63.5),  # above TID on every seed
         'tid-clsonly': (59.0, ),  # one seed so far
+        'tid-fgdform': (60.0, 64.0, 62.0),  # exactly TID's on every seed
     }
     for name, values in maps.items():
         for seed, value in enumerate(values):
@@ -437,6 +438,8 @@ def test_each_elements_effect_is_tid_minus_its_ablation_paired_by_seed(store_roo
         assert ('TID minus it -1.2 mAP on seeds 0, 1, 2 (per seed -1.0, -1.0, -1.5; std 0.3): '
                 'the ablation better by more than the spread.') in out
         assert 'TID minus it +1.0 mAP on seed 0 (per seed +1.0): one seed: no spread' in out
+        assert ('TID minus it +0.0 mAP on seeds 0, 1, 2 (per seed +0.0, +0.0, +0.0; std 0.0): '
+                'the same mAP as TID on every seed: no effect here.') in out
         assert '* TID, reg score only (`tid-regonly`; the classification score in the ' \
             'importance (regression score alone)): no seed shared with TID yet.' in out
     doc.write_text('# TID without the markers\n')

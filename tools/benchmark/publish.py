@@ -387,6 +387,8 @@ def ablation_effects(names: List[str], results: Dict[str, list]) -> List[str]:
         mean, std = mean_std(diffs)
         if std is None:
             verdict = 'one seed: no spread to compare it with yet'
+        elif not any(diffs):  # exactly, not after rounding: the runs ended alike
+            verdict = 'the same mAP as TID on every seed: no effect here'
         elif mean > std:
             verdict = "TID's choice better by more than the spread"
         elif mean < -std:
