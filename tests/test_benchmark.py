@@ -546,6 +546,52 @@ def test_bootstrap_intervals_of_a_run_and_of_its_gain(tmp_path, monkeypatch):
     assert rb.bootstrap_of(Method('tid', 'configs/tid/x.py', []), 0, args) == {}
 
 
+def test_a_finished_run_gets_its_gain_interval_once_the_students_detections_are_here(
+        tmp_path, monkeypatch):
+    """A run finished before the student alone of its seed had detections here (trained on
+    another machine) gets the paired gain interval when the recorded student's are here; not
+    from a student run whose metrics differ from the recorded one, nor for a committed run
+    whose own detections are elsewhere."""
+    from tools.benchmark import run_benchmark as rb
+    from tools.benchmark.methods import Method
+    from tools.benchmark.store import Store
+    images = [dict(id=i, width=100, height=100, file_name=f'{i}.png') for i in range(6)]
+    boxes = [
+        dict(id=i + 1, image_id=i, category_id=1, bbox=[10, 10, 40, 40], area=1600, iscrowd=0)
+        for i in range(6)
+    ]
+    gt = tmp_path / 'gt.json'
+    gt.write_text(
+        json.dumps(dict(images=images, annotations=boxes, categories=[dict(id=1, name='a')])))
+    monkeypatch.setattr(rb, 'val_ann_file', lambda method: str(gt))
+    args = parse_args(['--out-dir', str(tmp_path / 'out'), '--store', str(tmp_path / 'store')])
+    store, tid = Store(args.store), Method('tid', 'configs/tid/x.py', [])
+    results = dict(
+        student=dict(metrics={'coco/bbox_mAP': 0.5}), tid=dict(metrics={'coco/bbox_mAP': 1.0}))
+    for name, hit in (('student', 3), ('tid', 6)):
+        run_dir = rb.run_dir_of(args, name, 0)
+        os.makedirs(run_dir)
+        with open(rb.detections_prefix(args, name, 0) + '.bbox.json', 'w') as f:
+            json.dump([
+                dict(image_id=i, category_id=1, bbox=[10, 10, 40, 40], score=0.9)
+                for i in range(hit)
+            ], f)
+        rb.write_json(osp.join(run_dir, 'result.json'), results[name])
+    # the committed student is another run (other metrics): its detections are not these
+    store.save_run('student', 0, dict(metrics={'coco/bbox_mAP': 0.4}))
+    assert rb.with_gain_interval(tid, 0, results['tid'], args) == results['tid']
+    # a committed tid run whose detections are not here
+    other = dict(metrics={'coco/bbox_mAP': 0.9})
+    store.save_run('student', 0, results['student'])
+    assert rb.with_gain_interval(tid, 0, other, args) == other
+    done = rb.with_gain_interval(tid, 0, results['tid'], args)
+    assert done['bootstrap_gain']['diff'] == pytest.approx(0.5, abs=0.01)
+    assert done['metrics'] == results['tid']['metrics']
+    assert rb.read_json(osp.join(rb.run_dir_of(args, 'tid', 0), 'result.json')) == done
+    assert rb.with_gain_interval(
+        Method('student', 'configs/x.py', []), 0, results['student'], args) == results['student']
+
+
 def test_threads_per_training_process():
     """--threads overrides the share of the cores (beside another training, 1 + 1 on 2 cores:
     3 OpenMP threads on 2 cores slowed a run about 6x)."""

@@ -21,7 +21,9 @@ interrupted run continues from its last checkpoint. Each run records a fingerpri
 was made from (``fingerprint.py``): a run whose resolved config, teacher weights or data have
 changed since is redone (the old one is moved to ``runs/<method>/seed<N>.stale``); a run made
 with other code is kept, the report names the commits of its runs, and
-``--rerun-changed-code`` redoes it. Progress lines show each run's iteration, loss and ETA,
+``--rerun-changed-code`` redoes it. A finished run without the interval of its gain over the
+student alone (that student trained elsewhere or later) gets it when both runs' detections are
+here. Progress lines show each run's iteration, loss and ETA,
 and the whole benchmark's. ``--report-only`` rewrites the report from results.
 """
 import argparse
@@ -598,6 +600,33 @@ def drop_checkpoints(run_dir: str) -> None:
             os.remove(osp.join(run_dir, name))
 
 
+def with_gain_interval(method: Method, seed: int, done: dict, args) -> dict:
+    """A finished run with its gain interval filled in when it had none (the student alone of
+    its seed was trained elsewhere or later) and both runs' detections are here now.
+
+    The detections must be those of the recorded runs: each run's ``result.json`` here must hold
+    the metrics recorded for it (the method's ``done``, the student's committed result)."""
+    if method.name == 'student' or 'bootstrap_gain' in done or args.val_images:
+        return done
+    local = read_json(osp.join(run_dir_of(args, method.name, seed), 'result.json'))
+    student = read_json(osp.join(run_dir_of(args, 'student', seed), 'result.json'))
+    recorded = Store(args.store).run('student', seed) or student
+    if (local is None or student is None or local.get('metrics') != done.get('metrics')
+            or student.get('metrics') != recorded.get('metrics')):
+        return done
+    boot = bootstrap_of(method, seed, args)
+    if 'bootstrap_gain' not in boot:
+        return done
+    done = dict(done, **boot)
+    write_json(osp.join(run_dir_of(args, method.name, seed), 'result.json'), done)
+    gain = boot['bootstrap_gain']
+    print(
+        f'    {method.name} seed {seed}: gain interval over the student alone added, '
+        f"[{100 * gain['low']:+.1f}, {100 * gain['high']:+.1f}]",
+        flush=True)
+    return done
+
+
 def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckpt: str,
                  progress: Progress) -> dict:
     """One run of one method and seed: reused when done before from the same inputs, else
@@ -607,6 +636,7 @@ def run_training(method: Method, seed: int, fingerprint: dict, args, teacher_ckp
     store = Store(args.store)
     done = finished_run(run_dir, label, fingerprint, args, progress, store.run(method.name, seed))
     if done is not None:
+        done = with_gain_interval(method, seed, done, args)
         if store and store.run(method.name, seed) != done:
             store.save_run(method.name, seed, done)  # a local result not committed yet
         return done
