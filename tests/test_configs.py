@@ -53,6 +53,19 @@ def test_ablation_changes_only_its_switch(name, pair):
         assert abl[prefix + key] == value
 
 
+def test_graded_class_score_variant_changes_only_the_class_score():
+    """tid-clsgraded exists for the one-class real-photo pair, where right / wrong cannot
+    inform."""
+    pair = 'gfl-lite2-fpn128_gfl-lite0-fpn64_200it_deepforest'
+    path = osp.join(REPO, f'configs/tid/ablations/tid-clsgraded_{pair}.py')
+    base = flatten(Config.fromfile(osp.join(REPO, f'configs/tid/tid_{pair}.py')).to_dict())
+    abl = flatten(Config.fromfile(path).to_dict())
+    prefix = 'model.distiller.distill_losses.loss_tid.diem.'
+    changed = {k for k in base.keys() | abl.keys() if base.get(k) != abl.get(k)}
+    assert changed == {prefix + 'cls_values', prefix + 'cls_score_thr'}
+    assert tuple(abl[prefix + 'cls_values']) == (2.0, 1.5, 0.4)
+
+
 def test_the_default_emphasises_high_and_attenuates_low():
     """The paper: high-value regions emphasised, low-value ones attenuated (issue 13, item 3:
     the default was (2, 1, 1), low as heavy as medium)."""

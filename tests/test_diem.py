@@ -86,6 +86,21 @@ def test_locations_in_the_negative_band_are_matched_to_no_object():
     assert score_r.item() == pytest.approx(0.4)
 
 
+def test_graded_class_score_counts_the_probability_of_a_right_class():
+    """Three cls_values: a right class scores 2.0 where its probability is >= cls_score_thr and
+    1.5 below; a wrong class 0.4 whatever its probability."""
+    scores = torch.tensor([[0.1, 0.9, 0.0], [0.6, 0.3, 0.1], [0.2, 0.3, 0.1], [0.1, 0.7, 0.2]])
+    preds = DensePredictions(BOXES[None, :, None], scores[None, :, None], [(2, 2)])
+    # classes 1 (0.9, right), 0 (wrong), 1 (0.3, right but unsure), 1 (0.7, background)
+    _, score_c = DIEM(cls_values=(2.0, 1.5, 0.4)).task_scores(preds, *gt())
+    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 1.5, 0.4]))
+    _, score_c = DIEM(cls_values=(2.0, 1.5, 0.4), cls_score_thr=0.25).task_scores(preds, *gt())
+    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 2.0, 0.4]))
+    _, score_c = DIEM().task_scores(preds, *gt())  # two values: right or wrong
+    assert torch.allclose(score_c.flatten(), torch.tensor([2.0, 0.4, 2.0, 0.4]))
+    assert DIEM(cls_values=(2.0, 1.5, 0.4)).key_score == pytest.approx(3.0)
+
+
 def test_on_one_class_the_reg_only_ablation_finds_tids_areas():
     """With one class every location matched to an object predicts its class, so Score_c is 2.0
     exactly where Score_r is not 0.4: the product is a monotone map of Score_r and TID's key and
@@ -118,6 +133,17 @@ def test_on_one_class_the_reg_only_ablation_finds_tids_areas():
         assert both[0].any() and both[1].any()
         equal = torch.equal(both[0], reg[0]) and torch.equal(both[1], reg[1])
         assert equal is same, (num_classes, equal)
+    # graded by the probability of the class, one class informs as well
+    state = g.get_state()
+    both = areas('both', 1, torch.tensor([[0, 0]]))
+    g.set_state(state)
+    graded = DIEM(cls_values=(2.0, 1.5, 0.4))
+    score = [
+        graded(
+            DensePredictions(b[None, :, None], torch.rand(1, 64, 1, 1, generator=g), [(8, 8)]),
+            gt_boxes, torch.tensor([[0, 0]]), valid) for b in boxes
+    ]
+    assert not torch.equal(LDAM()(*score, key_thr=graded.key_score)[1], both[1])
 
 
 def test_multi_prior_locations_take_the_best_prior():
@@ -151,3 +177,7 @@ def test_bad_arguments_are_named():
         DIEM(tasks='box')
     with pytest.raises(ValueError, match='neg_thr'):
         DIEM(pos_thr=0.3, neg_thr=0.4)
+    with pytest.raises(ValueError, match='cls_values 2'):
+        DIEM(cls_values=(2.0, 1.5, 1.0, 0.4))
+    with pytest.raises(ValueError, match='cls_score_thr'):
+        DIEM(cls_values=(2.0, 1.5, 0.4), cls_score_thr=1.5)

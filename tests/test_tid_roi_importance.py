@@ -82,6 +82,16 @@ def test_roi_scores_right_class_on_a_gt_and_background_predictions_miss(roi_head
     scores = RoIImportance().roi_scores(DIEM(), roi_head, rois, logits, deltas, gt_boxes, gt_labels,
                                         gt_valid)
     assert scores.tolist() == pytest.approx([4.0, 0.8, 0.8, 0.16])
+    # graded class score: the softmax probability of the right class decides sure or unsure
+    graded = DIEM(cls_values=(2.0, 1.5, 0.4))
+    scores = RoIImportance().roi_scores(graded, roi_head, rois, logits, deltas, gt_boxes, gt_labels,
+                                        gt_valid)
+    assert scores.tolist() == pytest.approx([4.0, 0.8, 0.8, 0.16])  # e^5 / (e^5 + c): sure
+    weak = logits.clone()
+    weak[0, 3] = 2.0  # right, probability e^2 / (e^2 + c) < 0.5
+    scores = RoIImportance().roi_scores(graded, roi_head, rois, weak, deltas, gt_boxes, gt_labels,
+                                        gt_valid)
+    assert scores[0] == pytest.approx(3.0)
     # the box of the predicted class is decoded: class 3's deltas move the box off the GT
     deltas[0].view(c, 4)[3] = torch.tensor([0., 0., 8., 8.])  # x e^(8 * 0.2)
     scores = RoIImportance().roi_scores(DIEM(), roi_head, rois, logits, deltas, gt_boxes, gt_labels,

@@ -104,7 +104,7 @@ def tid_step_maps(model: nn.Module,
 
 def score_range(diem: DIEM) -> Tuple[float, float]:
     """Smallest and largest importance DIEM gives (the colour scale of the importance maps)."""
-    (r_pos, _, r_neg), (c_hit, c_miss) = diem.reg_values, diem.cls_values
+    (r_pos, _, r_neg), (c_hit, c_miss) = diem.reg_values, (diem.cls_values[0], diem.cls_values[-1])
     return {
         'both': (r_neg * c_miss, r_pos * c_hit),
         'reg': (r_neg, r_pos),

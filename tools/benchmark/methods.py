@@ -95,6 +95,8 @@ ABLATION_CONFIGS = OrderedDict([
     ('tid-noregions', 'configs/tid/ablations/tid-noregions_{pair}.py'),
     # loss form: TID's regions in FGD's raw-feature loss, with FGD's weights (tuned as FGD)
     ('tid-fgdform', 'configs/tid/ablations/tid-fgdform_{pair}.py'),
+    # class score graded by the right class's probability (2.0 / 1.5 / 0.4) against right / wrong
+    ('tid-clsgraded', 'configs/tid/ablations/tid-clsgraded_{pair}.py'),
 ])
 # ablations tuned as another method (``run_benchmark --tuned``): the FGD form has FGD's loss and
 # FGD's weights (alpha, beta, gamma), so it takes FGD's sweep choice and the two differ by their
@@ -170,6 +172,7 @@ LABELS = {
     'tid-regions211': 'TID, low not attenuated (2, 1, 1)',
     'fgd-initstudent': 'FGD + init_student',
     'tid-fgdform': 'TID, FGD form (raw features)',
+    'tid-clsgraded': 'TID, class score graded by probability',
     'tid-roi': 'TID, RPN + RoI significance',
 }
 

@@ -130,6 +130,8 @@ ABLATION_ELEMENTS = {
     'tid-noregions': 'the three regions: (2, 1, 0.5) against uniform (1, 1, 1)',
     'tid-fgdform': "the standardised-MSE loss form against FGD's raw-feature form (the latter at "
     "FGD's tuned factor)",
+    'tid-clsgraded': 'the right / wrong class score (2.0 / 0.4) against one graded by the right '
+    "class's probability (2.0 at >= 0.5, 1.5 below, 0.4 wrong)",
     'tid-regionmean': 'the per-level mean against per-region means (low x0.2)',
     'tid-roi': "the RPN's significance alone against the RPN's and the RoI head's",
 }

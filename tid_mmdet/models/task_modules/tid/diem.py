@@ -18,7 +18,9 @@ own predictions (teacher and student are scored separately):
 * classification score ``Score_c``: ``c_hit`` (2.0) if the predicted class (argmax of the class
   scores; a class-agnostic RPN predicts "object" where its objectness is >= 0.5 and every GT
   counts as that one class) equals the class of the ground truth that gives ``IoU_max``, else
-  ``c_miss`` (0.4). A
+  ``c_miss`` (0.4); with three ``cls_values`` (option, our choice) a right class scores
+  ``c_sure`` (2.0) where its probability is >= ``cls_score_thr`` (0.5) and ``c_unsure`` (1.5)
+  below, so that a detector's confidence counts too (on one class the argmax is always right). A
   location in the negative band (``IoU_max <= neg_thr``, including IoU 0 with every GT) is matched
   to no object and misses, as do the locations of images without ground truth.
 * importance ``Score = Score_r * Score_c`` (``tasks='both'``), or one factor alone for the
@@ -53,18 +55,21 @@ class DIEM:
         neg_thr (float): default negative IoU threshold. Defaults to 0.4.
         reg_values (tuple[float]): Score_r for (>= pos, between, <= neg). Defaults to the
             paper's (2.0, 1.5, 0.4).
-        cls_values (tuple[float]): Score_c for (class right, class wrong). Defaults to (2.0, 0.4).
+        cls_values (tuple[float]): Score_c for (class right, class wrong), or for (class right
+            with probability >= ``cls_score_thr``, right with a lower one, wrong). Defaults to
+            (2.0, 0.4).
+        cls_score_thr (float): the probability of the predicted class that makes a right class
+            "sure" (three ``cls_values`` only). Defaults to 0.5.
     """
 
-    def __init__(
-        self,
-        tasks: str = 'both',
-        thresholds: str = 'detector',
-        pos_thr: float = 0.5,
-        neg_thr: float = 0.4,
-        reg_values: Sequence[float] = (2.0, 1.5, 0.4),
-        cls_values: Sequence[float] = (2.0, 0.4)
-    ) -> None:
+    def __init__(self,
+                 tasks: str = 'both',
+                 thresholds: str = 'detector',
+                 pos_thr: float = 0.5,
+                 neg_thr: float = 0.4,
+                 reg_values: Sequence[float] = (2.0, 1.5, 0.4),
+                 cls_values: Sequence[float] = (2.0, 0.4),
+                 cls_score_thr: float = 0.5) -> None:
         if tasks not in ('both', 'reg', 'cls'):
             raise ValueError(f"DIEM tasks must be 'both', 'reg' or 'cls', got {tasks!r}")
         if thresholds not in ('detector', 'fixed'):
@@ -72,12 +77,16 @@ class DIEM:
         if not 0.0 <= neg_thr <= pos_thr <= 1.0:
             raise ValueError(f'DIEM needs 0 <= neg_thr <= pos_thr <= 1, got neg_thr={neg_thr}, '
                              f'pos_thr={pos_thr}')
-        if len(reg_values) != 3 or len(cls_values) != 2:
+        if len(reg_values) != 3 or len(cls_values) not in (2, 3):
             raise ValueError('DIEM reg_values takes 3 values (pos, mid, neg) and cls_values 2 '
-                             f'(hit, miss); got {reg_values} and {cls_values}')
+                             '(hit, miss) or 3 (sure hit, unsure hit, miss); got '
+                             f'{reg_values} and {cls_values}')
+        if not 0.0 < cls_score_thr < 1.0:
+            raise ValueError(f'DIEM cls_score_thr is a probability in (0, 1), got {cls_score_thr}')
         self.tasks, self.thresholds = tasks, thresholds
         self.pos_thr, self.neg_thr = float(pos_thr), float(neg_thr)
         self.reg_values, self.cls_values = tuple(reg_values), tuple(cls_values)
+        self.cls_score_thr = float(cls_score_thr)
 
     @property
     def key_score(self) -> float:
@@ -160,6 +169,10 @@ class DIEM:
         matched_label = matched_label.masked_fill(negative | ~has_gt, -1)
         pred_label = scores.argmax(dim=-1) if preds.labels is None else preds.labels
         hit = (pred_label.reshape(b, n * a) == matched_label) & (matched_label >= 0)
-        c_hit, c_miss = self.cls_values
-        score_c = torch.where(hit, iou_max.new_tensor(c_hit), iou_max.new_tensor(c_miss))
+        c_hit, c_miss = iou_max.new_tensor(self.cls_values[0]), iou_max.new_tensor(
+            self.cls_values[-1])
+        if len(self.cls_values) == 3:  # a right class scores by its probability too
+            sure = scores.amax(dim=-1).reshape(b, n * a) >= self.cls_score_thr
+            c_hit = torch.where(sure, c_hit, iou_max.new_tensor(self.cls_values[1]))
+        score_c = torch.where(hit, c_hit, c_miss)
         return score_r.reshape(b, n, a), score_c.reshape(b, n, a)

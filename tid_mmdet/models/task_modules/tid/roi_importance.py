@@ -124,7 +124,10 @@ class RoIImportance:
         padded_boxes[batch, slot, 0] = boxes
         padded_labels = pred_label.new_full((b, r_max, 1), -1)
         padded_labels[batch, slot, 0] = pred_label
-        preds = DensePredictions(padded_boxes, probs.new_zeros(b, r_max, 1, 1), [], padded_labels)
+        # the probability of the predicted class (DIEM's graded class score reads it)
+        padded_conf = probs.new_zeros(b, r_max, 1, 1)
+        padded_conf[batch, slot, 0, 0] = probs.amax(-1)
+        preds = DensePredictions(padded_boxes, padded_conf, [], padded_labels)
         thrs = None
         if diem.thresholds == 'detector':
             assigner = (getattr(roi_head, 'train_cfg', None) or {}).get('assigner')
