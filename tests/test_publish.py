@@ -451,3 +451,20 @@ def test_a_difference_that_rounds_to_zero_reads_plus_zero():
     from tools.benchmark.report import signed
     assert [signed(v) for v in (-0.04, 0.0, 0.04, -0.06, 1.25)] == \
         ['+0.0', '+0.0', '+0.0', '-0.1', '+1.2']
+
+
+def test_processors_by_seed_name_the_runs_of_a_seed_on_another_processor():
+    results = {
+        'student': [dict(seed=0, cpu='A'),
+                    dict(seed=1, cpu='B'),
+                    dict(seed=2, cpu='B')],
+        'tid': [dict(seed=0, cpu='A'),
+                dict(seed=1, cpu='B'),
+                dict(seed=2, cpu='B')],
+        'fgd': [dict(seed=0, cpu='B'), dict(seed=1, cpu='B')],
+        'pkd': [dict(seed=2)],
+    }
+    assert publish.processors_by_seed(results) == (
+        'Processors: seed 0: A (but FGD on B); seed 1: B; seed 2: B (but PKD on processor not '
+        'recorded).')
+    assert publish.processors_by_seed({'tid': []}) == ''

@@ -404,6 +404,28 @@ def ablation_effects(names: List[str], results: Dict[str, list]) -> List[str]:
     return lines
 
 
+def processors_by_seed(results: Dict[str, list]) -> str:
+    """Which processor ran the runs of each seed, naming the runs of a seed that ran on
+    another one than most of it (a comparison within a seed is fairest on one processor: the
+    same run on two processors can differ by more than its noise)."""
+    by_seed: Dict[int, Dict[str, List[str]]] = {}
+    for name, runs in results.items():
+        for run in runs:
+            cpu = run.get('cpu', 'processor not recorded')
+            by_seed.setdefault(run['seed'], {}).setdefault(cpu, []).append(LABELS.get(name, name))
+    groups: Dict[str, List[int]] = {}
+    for seed, cpus in sorted(by_seed.items()):
+        main = max(cpus, key=lambda c: (len(cpus[c]), c))
+        others = '; '.join(f"{', '.join(sorted(names))} on {cpu}"
+                           for cpu, names in sorted(cpus.items()) if cpu != main)
+        text = main + (f' (but {others})' if others else '')
+        groups.setdefault(text, []).append(seed)
+    if not groups:
+        return ''
+    return 'Processors: ' + '; '.join(f'{seeds_text(seeds)}: {text}'
+                                      for text, seeds in groups.items()) + '.'
+
+
 def compute_used(store: Store, label: str) -> str:
     """How much training the committed runs of a store took: their number, summed wall time,
     seconds per iteration, how they ran and on which processor (as recorded by each run)."""
@@ -488,6 +510,9 @@ def pair_section(spec: Published) -> List[str]:
     lines += [
         f"### Results ({weights}, {seeds_text({r['seed'] for n in names for r in results[n]})})", ''
     ] + table(names, summary) + ['']
+    processors = processors_by_seed(load(store, names + list(found['ablations'])))
+    if processors:
+        lines += [processors, '']
     if not spec.purpose:
         lines += ['### Against the targets', ''] + on_common_seeds(summary, names, methods, results,
                                                                    costs, teacher, spec.pair)
