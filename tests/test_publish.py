@@ -468,3 +468,26 @@ def test_processors_by_seed_name_the_runs_of_a_seed_on_another_processor():
         'Processors: seed 0: A (but FGD on B); seed 1: B; seed 2: B (but PKD on processor not '
         'recorded).')
     assert publish.processors_by_seed({'tid': []}) == ''
+
+
+def test_an_ablation_trained_with_other_loss_weights_than_tid_says_so():
+
+    def runs(name, weight, values):
+        return [
+            dict(
+                seed=s,
+                metrics={'coco/bbox_mAP': v / 100},
+                options=[f'randomness.seed={s}', f'model.distiller.loss_weight={weight}'])
+            for s, v in enumerate(values)
+        ]
+
+    results = dict(
+        tid=runs('tid', 64, (60.0, 61.0)),
+        **{
+            'tid-fgdform': runs('tid-fgdform', 1.5e-05, (58.0, 60.0)),
+            'tid-keyonly': runs('tid-keyonly', 64, (59.0, 61.0))
+        })
+    fgdform, keyonly = publish.ablation_effects(['tid-fgdform', 'tid-keyonly'], results)
+    assert ('; trained with `model.distiller.loss_weight=1.5e-05`, TID with '
+            '`model.distiller.loss_weight=64`): TID minus it +1.5 mAP') in fgdform
+    assert 'trained with' not in keyonly

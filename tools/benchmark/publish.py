@@ -129,7 +129,7 @@ ABLATION_ELEMENTS = {
     'tid-regions211': 'the attenuated low-value region: (2, 1, 0.5) against (2, 1, 1)',
     'tid-noregions': 'the three regions: (2, 1, 0.5) against uniform (1, 1, 1)',
     'tid-fgdform': "the standardised-MSE loss form against FGD's raw-feature form (the latter at "
-    "FGD's tuned factor)",
+    "FGD's sweep choice, so that it differs from FGD by TID's masks alone)",
     'tid-clsgraded': 'the right / wrong class score (2.0 / 0.4) against one graded by the right '
     "class's probability (2.0 at >= 0.5, 1.5 below, 0.4 wrong)",
     'tid-regionmean': 'the per-level mean against per-region means (low x0.2)',
@@ -377,11 +377,22 @@ def ablation_effects(names: List[str], results: Dict[str, list]) -> List[str]:
     def by_seed(name):
         return {r['seed']: 100 * r['metrics']['coco/bbox_mAP'] for r in results.get(name, [])}
 
+    def weights(name):  # the loss-weight options its runs trained with
+        return sorted(
+            {o
+             for r in results.get(name, [])
+             for o in r.get('options', []) if 'loss_weight=' in o})
+
     tid, lines = by_seed('tid'), []
     for name in names:
         other = by_seed(name)
         shared = sorted(set(tid) & set(other))
-        head = f"* {LABELS.get(name, name)} (`{name}`; {ABLATION_ELEMENTS.get(name, name)}): "
+        head = f"* {LABELS.get(name, name)} (`{name}`; {ABLATION_ELEMENTS.get(name, name)}"
+        if weights(name) != weights('tid'):  # e.g. tuned as another method
+            mine, its = (', '.join(f'`{o}`' for o in weights(n)) or "the config's"
+                         for n in (name, 'tid'))
+            head += f'; trained with {mine}, TID with {its}'
+        head += '): '
         if not shared:
             lines.append(head + 'no seed shared with TID yet.')
             continue
