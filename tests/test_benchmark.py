@@ -512,11 +512,11 @@ def test_launcher_settings_that_cannot_work_are_refused(argv, message):
     assert proc.returncode != 0 and message in proc.stderr, proc.stderr[-2000:]
 
 
-def test_bootstrap_intervals_of_a_run_and_of_its_gain(tmp_path, monkeypatch):
-    """A run's detections of the whole val set give its mAP interval and, paired with the
-    student alone of the same seed, the interval of its gain; a val subset gives none."""
+def one_box_val_set(tmp_path, monkeypatch, args) -> None:
+    """6 val images with one box each as every method's GT; detections of the student alone
+    and of TID on seed 0, each in its run folder: the student finds the boxes of the first 3
+    images, TID all 6 (mAP 0.5 and 1.0)."""
     from tools.benchmark import run_benchmark as rb
-    from tools.benchmark.methods import Method
     images = [dict(id=i, width=100, height=100, file_name=f'{i}.png') for i in range(6)]
     boxes = [
         dict(id=i + 1, image_id=i, category_id=1, bbox=[10, 10, 40, 40], area=1600, iscrowd=0)
@@ -526,15 +526,23 @@ def test_bootstrap_intervals_of_a_run_and_of_its_gain(tmp_path, monkeypatch):
     gt.write_text(
         json.dumps(dict(images=images, annotations=boxes, categories=[dict(id=1, name='a')])))
     monkeypatch.setattr(rb, 'val_ann_file', lambda method: str(gt))
-    args = parse_args(['--out-dir', str(tmp_path / 'out')])
-    for name, hit in (('student', 3), ('tid', 6)):  # boxes found in the first `hit` images
-        dets = [
-            dict(image_id=i, category_id=1, bbox=[10, 10, 40, 40], score=0.9) for i in range(hit)
-        ]
+    for name, hit in (('student', 3), ('tid', 6)):
         path = rb.detections_prefix(args, name, 0) + '.bbox.json'
         os.makedirs(osp.dirname(path))
         with open(path, 'w') as f:
-            json.dump(dets, f)
+            json.dump([
+                dict(image_id=i, category_id=1, bbox=[10, 10, 40, 40], score=0.9)
+                for i in range(hit)
+            ], f)
+
+
+def test_bootstrap_intervals_of_a_run_and_of_its_gain(tmp_path, monkeypatch):
+    """A run's detections of the whole val set give its mAP interval and, paired with the
+    student alone of the same seed, the interval of its gain; a val subset gives none."""
+    from tools.benchmark import run_benchmark as rb
+    from tools.benchmark.methods import Method
+    args = parse_args(['--out-dir', str(tmp_path / 'out')])
+    one_box_val_set(tmp_path, monkeypatch, args)
     tid = rb.bootstrap_of(Method('tid', 'configs/tid/x.py', []), 0, args, n_boot=200)
     assert tid['bootstrap']['map'] == pytest.approx(1.0)
     assert tid['bootstrap_gain']['diff'] == pytest.approx(0.5, abs=0.01)  # COCO's 101 points
@@ -555,28 +563,13 @@ def test_a_finished_run_gets_its_gain_interval_once_the_students_detections_are_
     from tools.benchmark import run_benchmark as rb
     from tools.benchmark.methods import Method
     from tools.benchmark.store import Store
-    images = [dict(id=i, width=100, height=100, file_name=f'{i}.png') for i in range(6)]
-    boxes = [
-        dict(id=i + 1, image_id=i, category_id=1, bbox=[10, 10, 40, 40], area=1600, iscrowd=0)
-        for i in range(6)
-    ]
-    gt = tmp_path / 'gt.json'
-    gt.write_text(
-        json.dumps(dict(images=images, annotations=boxes, categories=[dict(id=1, name='a')])))
-    monkeypatch.setattr(rb, 'val_ann_file', lambda method: str(gt))
     args = parse_args(['--out-dir', str(tmp_path / 'out'), '--store', str(tmp_path / 'store')])
+    one_box_val_set(tmp_path, monkeypatch, args)
     store, tid = Store(args.store), Method('tid', 'configs/tid/x.py', [])
     results = dict(
         student=dict(metrics={'coco/bbox_mAP': 0.5}), tid=dict(metrics={'coco/bbox_mAP': 1.0}))
-    for name, hit in (('student', 3), ('tid', 6)):
-        run_dir = rb.run_dir_of(args, name, 0)
-        os.makedirs(run_dir)
-        with open(rb.detections_prefix(args, name, 0) + '.bbox.json', 'w') as f:
-            json.dump([
-                dict(image_id=i, category_id=1, bbox=[10, 10, 40, 40], score=0.9)
-                for i in range(hit)
-            ], f)
-        rb.write_json(osp.join(run_dir, 'result.json'), results[name])
+    for name in results:
+        rb.write_json(osp.join(rb.run_dir_of(args, name, 0), 'result.json'), results[name])
     # the committed student is another run (other metrics): its detections are not these
     store.save_run('student', 0, dict(metrics={'coco/bbox_mAP': 0.4}))
     assert rb.with_gain_interval(tid, 0, results['tid'], args) == results['tid']
