@@ -618,3 +618,23 @@ def test_a_run_knows_the_iteration_it_resumes_from(tmp_path):
     assert timed_iters(dict(iters=800)) == 800  # runs stored before the field: not resumed
     assert timed_iters(dict(iters=800, resumed_at=None)) is None
     assert timed_iters(dict(iters=800, resumed_at=800)) is None  # resumed after its training
+
+
+def test_an_ablation_of_another_pair_than_the_default_takes_tids_tuned_weight(tmp_path):
+    """tid-clsgraded exists for the real-photo pair only (not in the default pair's ABLATIONS):
+    it still differs from TID by its switch alone, at TID's chosen weight."""
+    from tools.benchmark import run_benchmark as rb
+    from tools.benchmark.methods import ABLATIONS, Method
+    assert 'tid-clsgraded' not in ABLATIONS
+    tuned = tmp_path / 'chosen.json'
+    tuned.write_text(
+        json.dumps(
+            dict(
+                chosen=dict(
+                    tid=dict(option='model.distiller.loss_weight=64'),
+                    fgd=dict(option='model.distiller.loss_weight=2')))))
+    methods = rb.with_tuned_weights(
+        [Method(n, f'configs/{n}.py', []) for n in ('tid-clsgraded', 'tid-fgdform', 'student')],
+        str(tuned))
+    assert [m.options for m in methods] == [['model.distiller.loss_weight=64'],
+                                            ['model.distiller.loss_weight=2'], []]

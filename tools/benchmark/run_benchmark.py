@@ -47,8 +47,8 @@ from tools.benchmark.fingerprint import (TEACHER_MATCH, code_digest, commit, com
                                          run_fingerprint, with_teacher_recipe)
 from tools.benchmark.launcher import (add_launcher_options, check_launcher, launch,
                                       threads_per_process)
-from tools.benchmark.methods import (ABLATIONS, DEFAULT, EXTRA_CONFIGS, PAIR, PAIRS, TUNED_AS,
-                                     Method, catalogue, pretrained_checkpoint, resolve)
+from tools.benchmark.methods import (ABLATION_CONFIGS, DEFAULT, EXTRA_CONFIGS, PAIR, PAIRS,
+                                     TUNED_AS, Method, catalogue, pretrained_checkpoint, resolve)
 from tools.benchmark.report import write_report
 from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 from tools.misc.machine import cpu_name
@@ -276,7 +276,7 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 def seeds_of(method: Method, args) -> List[int]:
     """The seeds a method runs on: TID's ablations on ``--ablation-seeds``, the rest on
     ``--seeds``."""
-    return args.ablation_seeds if method.name in ABLATIONS else args.seeds
+    return args.ablation_seeds if method.name in ABLATION_CONFIGS else args.seeds
 
 
 def schedule_options(iters: int, warmup_share: float = 0.125) -> List[str]:
@@ -911,8 +911,9 @@ def with_tuned_weights(methods: List[Method], tuned: Optional[str]) -> List[Meth
     chosen = tuned_options(tuned)
     out = []
     for m in methods:
-        base = m.name if m.name in chosen else TUNED_AS.get(m.name,
-                                                            'tid' if m.name in ABLATIONS else None)
+        # every pair's ablations (ABLATIONS lists the default pair's only)
+        base = m.name if m.name in chosen else TUNED_AS.get(
+            m.name, 'tid' if m.name in ABLATION_CONFIGS else None)
         extra = chosen.get(base, []) if m.name != 'student' else []
         out.append(m._replace(options=extra + list(m.options)))
     return out
