@@ -21,7 +21,7 @@ import os
 import os.path as osp
 from typing import Dict, List, NamedTuple, Optional
 
-from tools.benchmark.methods import ABLATIONS, LABELS, PAIRS, Method, catalogue
+from tools.benchmark.methods import ABLATION_CONFIGS, LABELS, PAIRS, Method, catalogue
 from tools.benchmark.report import fmt, mean_std, signed, summarize, table, teacher_instances
 from tools.benchmark.store import STORE_ROOT, Store, read_json, timed_iters
 
@@ -304,9 +304,10 @@ def verdicts(summary: dict) -> List[str]:
                    f'{max(stds):.1f}: TID {verdict}.')
     combo = rows.get('tid-crosskd')
     if combo and combo['mAP'][0] is not None:
-        best = max((r['mAP'][0], n) for n, r in rows.items()
-                   if n not in ('tid-crosskd',
-                                'student') and n not in ABLATIONS and r['mAP'][0] is not None)
+        best = max(
+            (r['mAP'][0], n) for n, r in rows.items()
+            if n not in ('tid-crosskd',
+                         'student') and n not in ABLATION_CONFIGS and r['mAP'][0] is not None)
         out.append(f"* TID + CrossKD {combo['mAP'][0]:.1f} vs the best other method "
                    f"({rows[best[1]]['label']}, {best[0]:.1f}): "
                    f"{'beats all' if combo['mAP'][0] > best[0] else 'does NOT beat all'}"

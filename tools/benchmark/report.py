@@ -18,7 +18,7 @@ from typing import Dict, List, NamedTuple, Optional, Tuple
 from tools.benchmark import COMMAND
 from tools.benchmark.fingerprint import identified, teacher_digest, teacher_map
 from tools.benchmark.launcher import threads_per_process
-from tools.benchmark.methods import ABLATIONS, METHODS, PAIR, PAIRS, Method
+from tools.benchmark.methods import ABLATION_CONFIGS, METHODS, PAIR, PAIRS, Method
 from tools.misc.machine import cpu_name
 from tools.synthetic.train_reference import COCO_METRICS
 
@@ -455,9 +455,9 @@ def write_report(methods: List[Method], results: Dict[str, List[dict]], costs: D
                  teacher: dict, args, argv: List[str]) -> dict:
     """Write the report (``args.doc``) and its plot (``args.plot``); return the summary."""
     names = [m.name for m in methods if results.get(m.name)]
-    main = [n for n in names if n not in ABLATIONS]
+    main = [n for n in names if n not in ABLATION_CONFIGS]  # every pair's ablations
     methods, results, ablations = with_tid_on_ablation_seeds(
-        methods, results, [n for n in names if n in ABLATIONS or n == 'tid'])
+        methods, results, [n for n in names if n in ABLATION_CONFIGS or n == 'tid'])
     summary = summarize(methods, results, costs, teacher)
     for name in ablations:
         if name.startswith('tid@'):

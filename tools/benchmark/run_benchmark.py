@@ -49,7 +49,7 @@ from tools.benchmark.launcher import (add_launcher_options, check_launcher, laun
                                       threads_per_process)
 from tools.benchmark.methods import (ABLATION_CONFIGS, DEFAULT, EXTRA_CONFIGS, PAIR, PAIRS,
                                      TUNED_AS, Method, catalogue, pretrained_checkpoint, resolve)
-from tools.benchmark.report import write_report
+from tools.benchmark.report import signed, write_report
 from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 from tools.misc.machine import cpu_name
 from tools.misc.progress import ProgressBar
@@ -622,7 +622,7 @@ def with_gain_interval(method: Method, seed: int, done: dict, args) -> dict:
     gain = boot['bootstrap_gain']
     print(
         f'    {method.name} seed {seed}: gain interval over the student alone added, '
-        f"[{100 * gain['low']:+.1f}, {100 * gain['high']:+.1f}]",
+        f"[{signed(100 * gain['low'])}, {signed(100 * gain['high'])}]",
         flush=True)
     return done
 
