@@ -226,6 +226,10 @@ def test_a_run_without_fingerprint_is_kept(changed):
 
 def test_ablations_are_compared_with_tid_on_their_seeds(ablations):
     assert '(TID ablations: 1)' in ablations['stdout']
+    # named with two seeds, the ablation runs on the first: said, with the option that changes it
+    assert ("note: tid-keyonly: TID's ablations run on --ablation-seeds, by default the first of "
+            '--seeds (0); pass --ablation-seeds 0 1 to run them on every seed') \
+        in ablations['stdout']
     report = ablations['report']
     table = report[report.index('## TID ablations'):]
     assert 'Seeds of the ablations: 0 ' in table
