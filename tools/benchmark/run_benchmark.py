@@ -248,20 +248,19 @@ def complete(args: argparse.Namespace) -> argparse.Namespace:
     suffix = '_from_scratch' if published else ''
     args.doc = args.doc or osp.join(report_dir, f'benchmarks{suffix}.md')
     args.plot = args.plot or osp.join(report_dir, f'benchmark{suffix}.png')
-    found = catalogue(args.pair)
-    named = list(args.methods or [])
-    args.methods = args.methods or list(found['methods'] if args.quick else list(found['methods']) +
-                                        list(found['ablations']))
-    args.teacher_config, args.student_config = PAIRS[args.pair].teacher, PAIRS[args.pair].student
     if args.ablation_seeds is None and len(args.seeds) > 1:
         # an ablation named with several --seeds would otherwise run on the first one unannounced
-        fewer = [name for name in named if name in ABLATION_CONFIGS]
+        fewer = [name for name in args.methods or [] if name in ABLATION_CONFIGS]
         if fewer:
             print(
                 f"note: {', '.join(fewer)}: TID's ablations run on --ablation-seeds, by "
                 f'default the first of --seeds ({args.seeds[0]}); pass --ablation-seeds '
                 f"{' '.join(map(str, args.seeds))} to run them on every seed",
                 flush=True)
+    found = catalogue(args.pair)
+    args.methods = args.methods or list(found['methods'] if args.quick else list(found['methods']) +
+                                        list(found['ablations']))
+    args.teacher_config, args.student_config = PAIRS[args.pair].teacher, PAIRS[args.pair].student
     args.ablation_seeds = args.ablation_seeds or args.seeds[:1]
     check_launcher(args)
     # GPU runs take the node's GPUs one run at a time; CPU runs share the cores
