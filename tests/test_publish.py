@@ -510,3 +510,36 @@ def test_tid_crosskd_is_compared_with_methods_not_with_any_pairs_ablation():
     lines = publish.verdicts(dict(rows=rows, gap=None))
     assert '* TID + CrossKD 21.0 vs the best other method (TID, 20.0): beats all' in '\n'.join(
         lines)
+
+
+def test_an_ablation_seed_run_on_another_machine_or_teacher_than_tids_is_named():
+    """A seed whose TID run and ablation run trained on two processors or with two teachers of
+    one recipe is paired by its seed only; the effect says so and gives the seeds run alike."""
+
+    def run(seed, value, cpu, teacher, teacher_map):
+        return dict(
+            seed=seed,
+            metrics={'coco/bbox_mAP': value / 100},
+            cpu=cpu,
+            fingerprint=dict(teacher=teacher, teacher_map=teacher_map))
+
+    results = dict(
+        tid=[
+            run(0, 48.9, 'Xeon', 'a', 52.0),
+            run(1, 48.9, 'EPYC', 'b', 52.1),
+            run(2, 48.7, 'EPYC', 'b', 52.1)
+        ],
+        **{
+            'tid-noregions': [
+                run(0, 49.5, 'EPYC', 'b', 52.1),
+                run(1, 49.2, 'EPYC', 'b', 52.1),
+                run(2, 49.0, 'EPYC', 'b', 52.1)
+            ],
+            'tid-keyonly': [run(s, 48.5, 'EPYC', 'b', 52.1) for s in (1, 2)]
+        })
+    noregions, keyonly = publish.ablation_effects(['tid-noregions', 'tid-keyonly'], results)
+    assert 'TID minus it -0.4 mAP on seeds 0, 1, 2' in noregions
+    assert ('On seed 0 the two did not run alike (TID on Xeon, the ablation on EPYC; two '
+            'teachers trained from one recipe (52.0 / 52.1 mAP))') in noregions
+    assert 'On seeds 1, 2, run alike: -0.3 mAP, std 0.0.' in noregions
+    assert 'did not run alike' not in keyonly and 'run alike' not in keyonly

@@ -144,6 +144,14 @@ def seeds_in(store: Store, name: str) -> List[int]:
     return [seed for method, seed, _ in store.runs() if method == name]
 
 
+def group_by(items, key) -> Dict:
+    """``items`` grouped by ``key(item)``, in their order."""
+    groups: Dict = {}
+    for item in items:
+        groups.setdefault(key(item), []).append(item)
+    return groups
+
+
 def seeds_text(seeds) -> str:
     """'seed 0' or 'seeds 0, 1, 2'."""
     seeds = sorted(seeds)
@@ -384,7 +392,18 @@ def ablation_effects(names: List[str], results: Dict[str, list]) -> List[str]:
              for r in results.get(name, [])
              for o in r.get('options', []) if 'loss_weight=' in o})
 
-    tid, lines = by_seed('tid'), []
+    def setting(name):  # per seed: the processor and the teacher (weights, mAP) it trained with
+        return {
+            r['seed']: (r.get('cpu'), r.get('fingerprint',
+                                            {}).get('teacher'), r.get('fingerprint',
+                                                                      {}).get('teacher_map'))
+            for r in results.get(name, [])
+        }
+
+    def differs(a, b):  # both known and not the same
+        return a is not None and b is not None and a != b
+
+    tid, tid_setting, lines = by_seed('tid'), setting('tid'), []
     for name in names:
         other = by_seed(name)
         shared = sorted(set(tid) & set(other))
@@ -411,8 +430,30 @@ def ablation_effects(names: List[str], results: Dict[str, list]) -> List[str]:
             verdict = 'within the spread: no effect measured'
         per_seed = ', '.join(signed(d) for d in diffs)
         spread = f'; std {std:.1f}' if std is not None else ''
-        lines.append(head + f'TID minus it {signed(mean)} mAP on {seeds_text(shared)} (per seed '
-                     f'{per_seed}{spread}): {verdict}.')
+        line = head + (f'TID minus it {signed(mean)} mAP on {seeds_text(shared)} (per seed '
+                       f'{per_seed}{spread}): {verdict}.')
+        # a seed whose two runs differ in processor or teacher weights is paired by its seed
+        # only: the difference between the machines is in that seed's difference too
+        own = setting(name)
+        apart = [s for s in shared if any(map(differs, tid_setting[s][:2], own[s][:2]))]
+        for seeds in group_by(apart, lambda s: (tid_setting[s], own[s])).values():
+            (tid_cpu, tid_teacher, tid_map), (its_cpu, its_teacher, its_map) = \
+                tid_setting[seeds[0]], own[seeds[0]]
+            why = []
+            if differs(tid_cpu, its_cpu):
+                why.append(f'TID on {tid_cpu}, the ablation on {its_cpu}')
+            if differs(tid_teacher, its_teacher):
+                maps = (f' ({tid_map} / {its_map} mAP)' if None not in (tid_map, its_map) else '')
+                why.append(f'two teachers trained from one recipe{maps}')
+            line += (f" On {seeds_text(seeds)} the two did not run alike ({'; '.join(why)}): "
+                     "that seed's difference includes the machines'.")
+        alike = [s for s in shared if s not in apart]
+        if apart and alike:
+            alike_mean, alike_std = mean_std([tid[s] - other[s] for s in alike])
+            alike_spread = f', std {alike_std:.1f}' if alike_std is not None else ''
+            line += (f' On {seeds_text(alike)}, run alike: {signed(alike_mean)} mAP'
+                     f'{alike_spread}.')
+        lines.append(line)
     return lines
 
 
