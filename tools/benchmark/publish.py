@@ -393,11 +393,11 @@ def ablation_effects(names: List[str], results: Dict[str, list]) -> List[str]:
              for o in r.get('options', []) if 'loss_weight=' in o})
 
     def setting(name):  # per seed: the processor and the teacher (weights, mAP) it trained with
+        runs = results.get(name, [])
+        prints = [r.get('fingerprint', {}) for r in runs]
         return {
-            r['seed']: (r.get('cpu'), r.get('fingerprint',
-                                            {}).get('teacher'), r.get('fingerprint',
-                                                                      {}).get('teacher_map'))
-            for r in results.get(name, [])
+            r['seed']: (r.get('cpu'), p.get('teacher'), p.get('teacher_map'))
+            for r, p in zip(runs, prints)
         }
 
     def differs(a, b):  # both known and not the same
