@@ -228,6 +228,22 @@ def test_a_sweep_in_progress_shows_its_stored_points_and_chooses_nothing(store_r
     assert 'bracketed' not in section
 
 
+def test_an_ablation_swept_as_a_check_says_its_runs_take_anothers_choice(store_root, tmp_path):
+    """The FGD form is tuned as FGD; a sweep of its own weight is reported as a check."""
+    fill(store_root)
+    path = str(store_root / f'sweep_{PAIR}' / 'chosen.json')
+    record = read_json(path)
+    text = open(publish.write(str(tmp_path / 'b.md'))).read()
+    assert 'swept as a check only' not in text
+    record['chosen']['tid-fgdform'] = dict(bracketed=False, map=34.0, student=35.0)
+    write_json(path, record)
+    section = section_of(
+        open(publish.write(str(tmp_path / 'b.md'))).read(),
+        '## ImageNet-initialised synthetic pair\n')
+    assert ("tid-fgdform is swept as a check only: its benchmark runs take fgd's choice" in section)
+    assert 'no weight tried beats the student alone' in section and 'pkd, tid-fgdform' in section
+
+
 def test_a_sweep_spread_over_machines_names_its_teacher_instances(store_root, tmp_path):
     """A sweep resumed on another machine retrains its teacher (``--teacher-match recipe``):
     its section says which grid points came from which teacher instance."""

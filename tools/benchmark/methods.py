@@ -100,7 +100,8 @@ ABLATION_CONFIGS = OrderedDict([
 ])
 # ablations tuned as another method (``run_benchmark --tuned``): the FGD form has FGD's loss and
 # FGD's weights (alpha, beta, gamma), so it takes FGD's sweep choice and the two differ by their
-# masks alone; every other ablation takes TID's, so that it differs from TID by its switch alone
+# masks alone, even where its own weight is swept (a check that the weight is not the cause);
+# every other ablation takes TID's, so that it differs from TID by its switch alone
 TUNED_AS = {'tid-fgdform': 'fgd'}
 # combinations tuned on top of their parts' sweep choices (``tools/benchmark/sweep.py``): name ->
 # (the part whose chosen factor the overall ``model.distiller.loss_weight`` carries, {each other

@@ -21,7 +21,7 @@ import os
 import os.path as osp
 from typing import Dict, List, NamedTuple, Optional
 
-from tools.benchmark.methods import ABLATION_CONFIGS, LABELS, PAIRS, Method, catalogue
+from tools.benchmark.methods import ABLATION_CONFIGS, LABELS, PAIRS, TUNED_AS, Method, catalogue
 from tools.benchmark.report import fmt, mean_std, signed, summarize, table, teacher_instances
 from tools.benchmark.store import STORE_ROOT, Store, read_json, timed_iters
 
@@ -248,6 +248,11 @@ def sweep_section(pair: str) -> List[str]:
     if edges:
         notes.append("Not bracketed (best value on the grid's edge after the extensions): "
                      f"{', '.join(edges)}.")
+    for m in (m for m in chosen if m in TUNED_AS):
+        other = TUNED_AS[m]
+        notes.append(f"{m} is swept as a check only: its benchmark runs take {other}'s choice "
+                     f'(it differs from {other} by one switch), so the grid says whether its '
+                     'effect could be its weight.')
     return [text.strip(), '', ' '.join(notes) or 'Every chosen value is bracketed.', ''
             ] + sweep_teachers(pair)
 

@@ -913,7 +913,8 @@ def dry_run(methods: List[Method], args) -> None:
 def with_tuned_weights(methods: List[Method], tuned: Optional[str]) -> List[Method]:
     """Each method with the option its sweep chose (``--tuned``); TID's ablations take TID's,
     so that they differ from TID by their switch alone, except those tuned as another method
-    (:data:`TUNED_AS`: the FGD form takes FGD's); nothing chosen for it: the config's weights."""
+    (:data:`TUNED_AS`: the FGD form takes FGD's, even where its own weight was swept as a
+    check) and those swept themselves; nothing chosen for it: the config's weights."""
     if not tuned:
         return methods
     from tools.benchmark.sweep import tuned_options
@@ -921,8 +922,8 @@ def with_tuned_weights(methods: List[Method], tuned: Optional[str]) -> List[Meth
     out = []
     for m in methods:
         # every pair's ablations (ABLATIONS lists the default pair's only)
-        base = m.name if m.name in chosen else TUNED_AS.get(
-            m.name, 'tid' if m.name in ABLATION_CONFIGS else None)
+        base = TUNED_AS.get(m.name) or (m.name if m.name in chosen else
+                                        'tid' if m.name in ABLATION_CONFIGS else None)
         extra = chosen.get(base, []) if m.name != 'student' else []
         out.append(m._replace(options=extra + list(m.options)))
     return out

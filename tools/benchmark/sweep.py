@@ -4,8 +4,10 @@ seed that the final table never scores, and choose the best.
     python -m tools.benchmark.sweep --pair gfl-lite2-fpn128_gfl-lite0-fpn64_2400it_synthetic160 \\
         --iters 800 --seed 100
 
-For every method (default: all of the pair's but the student) each grid point is a variant of
-the method's config with one option, the **overall weight** of its distillation loss:
+For every method (default: all of the pair's but the student; an ablation of TID when named,
+whose choice its runs take unless it is tuned as another method, ``TUNED_AS``) each grid point
+is a variant of the method's config with one option, the **overall weight** of its distillation
+loss:
 
 * methods built on :class:`~tid_mmdet.models.distillers.DenseHeadDistiller` (TID, FGD, CrossKD,
   TBD, PKD, TID + CrossKD): ``model.distiller.loss_weight`` = the grid value, a factor on every
@@ -35,7 +37,7 @@ import math
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
-from tools.benchmark.methods import COMBINATIONS, PAIR, PAIRS, catalogue
+from tools.benchmark.methods import COMBINATIONS, PAIR, PAIRS, TUNED_AS, catalogue
 from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -253,8 +255,11 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     args.out_dir = osp.abspath(args.out_dir or osp.join(REPO, 'results', name))
     args.store = osp.abspath(args.store or osp.join(STORE_ROOT, name))
     methods = catalogue(args.pair)
-    known = [m for m in methods['methods'] if m != 'student'] + list(methods['extra'])
-    args.methods = args.methods or [m for m in methods['methods'] if m != 'student']
+    # an ablation too: its own choice, except for one tuned as another method (TUNED_AS: the
+    # FGD form runs at FGD's choice; its own sweep is a check that the weight is not the cause)
+    plain = [m for m in methods['methods'] if m != 'student']
+    known = plain + list(methods['ablations']) + list(methods['extra'])
+    args.methods = args.methods or plain
     unknown = [m for m in args.methods if m not in known]
     if unknown:
         raise SystemExit(f'unknown method(s) {unknown} for {args.pair}; known: {known}')
@@ -317,7 +322,9 @@ def main(argv: Optional[List[str]] = None) -> dict:
     args = parse_args(argv if argv is not None else sys.argv[1:])
     args.commands = [args.argv]
     found = catalogue(args.pair)
-    configs = dict(list(found['methods'].items()) + list(found['extra'].items()))
+    configs = dict(
+        list(found['methods'].items()) + list(found['ablations'].items()) +
+        list(found['extra'].items()))
     store = Store(args.store)
     # several sweeps of one pair (e.g. methods split over two machines) share chosen.json
     path = osp.join(args.store, 'chosen.json')
@@ -363,7 +370,9 @@ def tuned_options(path: str) -> Dict[str, List[str]]:
     if record is None:
         raise SystemExit(f'--tuned {path}: no such file; run python -m tools.benchmark.sweep '
                          'first')
-    open_choices = sorted(m for m, c in record['chosen'].items() if not c.get('bracketed', True))
+    # one swept as a check runs at another's choice (TUNED_AS): its own choice is nothing to settle
+    open_choices = sorted(m for m, c in record['chosen'].items()
+                          if not c.get('bracketed', True) and m not in TUNED_AS)
     if open_choices:
         print(f"!! --tuned {path}: the sweep's choice for {', '.join(open_choices)} is not "
               'bracketed (on the grid\'s edge, or no weight beat the student alone): they run '
