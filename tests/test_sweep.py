@@ -104,23 +104,29 @@ def test_a_missing_choice_says_what_to_run(tmp_path):
     assert proc.returncode != 0 and 'tools.benchmark.sweep' in proc.stderr
 
 
-def test_no_train_replays_the_rule_on_stored_runs(tmp_path):
-    """``--no-train`` trains nothing: it rereads the stored runs, grows the grid only to stored
-    points, and records a choice below the student alone as not bracketed."""
+def replay(tmp_path, method, maps, *more):
+    """``sweep --no-train`` of ``method`` over the grid 0.25, 1, 4 on stored runs: the student
+    alone at 34.0 mAP and ``method`` at ``maps`` (factor -> mAP / 100)."""
     from tools.benchmark.store import Store
     store = Store(str(tmp_path / 'store'))
     store.save_run('student', 100, dict(metrics={'coco/bbox_mAP': 0.34}))
-    for factor, value in ((0.25, 0.03), (1, 0.045), (4, 0.02), (1 / 16, 0.05)):
+    for factor, value in maps.items():
         store.save_run(
-            f'fgd@x{factor:g}', 100,
+            f'{method}@x{factor:g}', 100,
             dict(
                 metrics={'coco/bbox_mAP': value},
                 options=[f'model.distiller.loss_weight={factor:g}']))
-    proc = run('tools.benchmark.sweep', [
-        '--methods', 'fgd', '--grid', '0.25', '1', '4', '--step', '4', '--iters', '400', '--store',
-        store.root, '--out-dir',
-        str(tmp_path / 'out'), '--no-train'
+    return run('tools.benchmark.sweep', [
+        '--methods', method, '--grid', '0.25', '1', '4', '--iters', '400', '--store', store.root,
+        '--out-dir',
+        str(tmp_path / 'out'), '--no-train', *more
     ])
+
+
+def test_no_train_replays_the_rule_on_stored_runs(tmp_path):
+    """``--no-train`` trains nothing: it rereads the stored runs, grows the grid only to stored
+    points, and records a choice below the student alone as not bracketed."""
+    proc = replay(tmp_path, 'fgd', {0.25: 0.03, 1: 0.045, 4: 0.02, 1 / 16: 0.05}, '--step', '4')
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     fgd = json.loads((tmp_path / 'store' / 'chosen.json').read_text())['chosen']['fgd']
     # x1/16 was stored (a step below the grid), x1/64 was not: the replay stops there
@@ -182,20 +188,7 @@ def test_an_ablation_can_be_swept_and_runs_at_the_choice_it_is_tuned_as(tmp_path
     """TID's FGD form is tuned as FGD (it differs from FGD by TID's masks alone); a sweep of its
     own weight (a check that the weight is not what makes it differ from TID) is recorded and
     reported like a method's, and its runs still take FGD's choice."""
-    from tools.benchmark.store import Store
-    store = Store(str(tmp_path / 'store'))
-    store.save_run('student', 100, dict(metrics={'coco/bbox_mAP': 0.34}))
-    for factor, value in ((1 / 4, 0.30), (1, 0.36), (4, 0.33)):
-        store.save_run(
-            f'tid-fgdform@x{factor:g}', 100,
-            dict(
-                metrics={'coco/bbox_mAP': value},
-                options=[f'model.distiller.loss_weight={factor:g}']))
-    proc = run('tools.benchmark.sweep', [
-        '--methods', 'tid-fgdform', '--grid', '0.25', '1', '4', '--iters', '400', '--store',
-        store.root, '--out-dir',
-        str(tmp_path / 'out'), '--no-train'
-    ])
+    proc = replay(tmp_path, 'tid-fgdform', {1 / 4: 0.30, 1: 0.36, 4: 0.33})
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     path = tmp_path / 'store' / 'chosen.json'
     chosen = json.loads(path.read_text())
