@@ -209,13 +209,18 @@ def split_options(text: str) -> List[str]:
     return [o for o in out + [current] if o]
 
 
+def known_configs(pair: str = PAIR) -> 'OrderedDict[str, str]':
+    """Every method, ablation and extra of ``pair`` in one mapping (name -> config)."""
+    found = catalogue(pair)
+    return OrderedDict(
+        list(found['methods'].items()) + list(found['ablations'].items()) +
+        list(found['extra'].items()))
+
+
 def resolve(names: List[str], variants: List[str], pair: str = PAIR) -> List[Method]:
     """Methods of ``pair`` by name, plus variants ``NAME=BASE[:key=value,key=value]`` of known
     methods."""
-    found = catalogue(pair)
-    known = OrderedDict(
-        list(found['methods'].items()) + list(found['ablations'].items()) +
-        list(found['extra'].items()))
+    known = known_configs(pair)
     out = []
     for name in names:
         if name not in known:

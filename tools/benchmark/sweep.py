@@ -37,7 +37,7 @@ import math
 import os.path as osp
 from typing import Dict, List, Optional, Tuple
 
-from tools.benchmark.methods import COMBINATIONS, PAIR, PAIRS, TUNED_AS, catalogue
+from tools.benchmark.methods import COMBINATIONS, PAIR, PAIRS, TUNED_AS, catalogue, known_configs
 from tools.benchmark.store import STORE_ROOT, Store, read_json, write_json
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -254,12 +254,10 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     name = f'sweep_{args.pair}'
     args.out_dir = osp.abspath(args.out_dir or osp.join(REPO, 'results', name))
     args.store = osp.abspath(args.store or osp.join(STORE_ROOT, name))
-    methods = catalogue(args.pair)
     # an ablation too: its own choice, except for one tuned as another method (TUNED_AS: the
     # FGD form runs at FGD's choice; its own sweep is a check that the weight is not the cause)
-    plain = [m for m in methods['methods'] if m != 'student']
-    known = plain + list(methods['ablations']) + list(methods['extra'])
-    args.methods = args.methods or plain
+    known = [m for m in known_configs(args.pair) if m != 'student']
+    args.methods = args.methods or [m for m in catalogue(args.pair)['methods'] if m != 'student']
     unknown = [m for m in args.methods if m not in known]
     if unknown:
         raise SystemExit(f'unknown method(s) {unknown} for {args.pair}; known: {known}')
@@ -321,10 +319,7 @@ def main(argv: Optional[List[str]] = None) -> dict:
     import sys
     args = parse_args(argv if argv is not None else sys.argv[1:])
     args.commands = [args.argv]
-    found = catalogue(args.pair)
-    configs = dict(
-        list(found['methods'].items()) + list(found['ablations'].items()) +
-        list(found['extra'].items()))
+    configs = known_configs(args.pair)
     store = Store(args.store)
     # several sweeps of one pair (e.g. methods split over two machines) share chosen.json
     path = osp.join(args.store, 'chosen.json')
